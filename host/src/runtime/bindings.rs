@@ -1,0 +1,28 @@
+//! Host-side bindings of the WIT contract in `wit/`.
+//!
+//! The `source` world generates the shared interfaces (types and host imports); the `sink`
+//! world reuses them so both kinds of plugin see the very same Rust types.
+
+pub mod source {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmconnect:connector/source",
+        additional_derives: [PartialEq],
+    });
+}
+
+pub mod sink {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmconnect:connector/sink",
+        with: {
+            "wasmconnect:connector/types": super::source::wasmconnect::connector::types,
+            "wasmconnect:connector/log": super::source::wasmconnect::connector::log,
+            "wasmconnect:connector/config": super::source::wasmconnect::connector::config,
+            "wasmconnect:connector/offsets": super::source::wasmconnect::connector::offsets,
+            "wasmconnect:connector/sql": super::source::wasmconnect::connector::sql,
+        },
+    });
+}
+
+pub use source::wasmconnect::connector::{config, log, offsets, sql, types};
