@@ -1,1 +1,9 @@
+//! wasmconnect: a Kafka-Connect-compatible connector host whose connectors run as sandboxed
+//! WebAssembly components.
+
+pub mod cli;
+pub mod herder;
+pub mod rest;
 pub mod runtime;
+pub mod standalone;
+pub mod worker;

@@ -1,1 +1,165 @@
-fn main() {}
+use std::collections::BTreeMap;
+use std::io::{BufReader, IsTerminal};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use wasmconnect::cli::{Client, ConsumeOptions};
+use wasmconnect::runtime::TaskLimits;
+use wasmconnect::standalone::{Standalone, StandaloneConfig};
+
+/// A Kafka-Connect-compatible connector host whose connectors run as WebAssembly components.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a standalone worker: embedded topic log, plugins, REST API.
+    Standalone(StandaloneArgs),
+    /// Topic administration on a running worker.
+    Topics {
+        #[command(subcommand)]
+        command: TopicsCommand,
+        #[arg(long, default_value = "http://localhost:8083", global = true)]
+        url: String,
+    },
+    /// Prints the values of a topic, one per line, like kafka-console-consumer.
+    Consume {
+        topic: String,
+        #[arg(long)]
+        from_beginning: bool,
+        #[arg(long)]
+        max_messages: Option<usize>,
+        /// Prints `key<separator>value`.
+        #[arg(long)]
+        print_key: bool,
+        #[arg(long, default_value = "\t")]
+        key_separator: String,
+        #[arg(long, default_value = "http://localhost:8083")]
+        url: String,
+    },
+    /// Sends one record per line of standard input, like kafka-console-producer.
+    Produce {
+        topic: String,
+        /// Splits each line at the first separator into key and value.
+        #[arg(long)]
+        key_separator: Option<String>,
+        #[arg(long, default_value = "http://localhost:8083")]
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TopicsCommand {
+    /// Lists every topic, internal ones included.
+    List,
+}
+
+#[derive(clap::Args)]
+struct StandaloneArgs {
+    /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners).
+    worker_properties: Option<PathBuf>,
+    #[arg(long, env = "WASMCONNECT_REST_PORT")]
+    rest_port: Option<u16>,
+    #[arg(long, default_value = "0.0.0.0")]
+    rest_host: IpAddr,
+    #[arg(long, env = "WASMCONNECT_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Directories holding plugin components (`NAME.wasm` with `NAME.toml`), comma separated.
+    #[arg(long, env = "WASMCONNECT_PLUGIN_PATH", value_delimiter = ',')]
+    plugin_path: Vec<PathBuf>,
+    /// Memory one task's plugin instance may use.
+    #[arg(long, default_value_t = 256)]
+    task_memory_mb: usize,
+    /// Time one call into a plugin (a poll, a put) may take.
+    #[arg(long, default_value_t = 60)]
+    task_call_timeout_secs: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Standalone(args) => standalone(args).await,
+        Command::Topics { command: TopicsCommand::List, url } => {
+            for topic in Client::new(&url).topics().await? {
+                println!("{topic}");
+            }
+            Ok(())
+        }
+        Command::Consume { topic, from_beginning, max_messages, print_key, key_separator, url } => {
+            let options = ConsumeOptions { from_beginning, max_messages, print_key, key_separator };
+            Client::new(&url).consume(&topic, &options, &mut std::io::stdout().lock()).await?;
+            Ok(())
+        }
+        Command::Produce { topic, key_separator, url } => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("Type one record per line; end with Ctrl-D.");
+            }
+            let sent = Client::new(&url).produce(&topic, key_separator.as_deref(), BufReader::new(stdin.lock())).await?;
+            eprintln!("{sent} record(s) sent to {topic}");
+            Ok(())
+        }
+    }
+}
+
+async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
+    let mut worker_config = match &args.worker_properties {
+        Some(path) => read_properties(path)?,
+        None => BTreeMap::new(),
+    };
+    // Command-line flags win over the properties file, which wins over the defaults.
+    let port = args
+        .rest_port
+        .or_else(|| worker_config.remove("rest.port").and_then(|p| p.parse().ok()))
+        .or_else(|| worker_config.remove("listeners").and_then(|l| port_of_listener(&l)))
+        .unwrap_or(8083);
+    let mut plugin_path = args.plugin_path;
+    if let Some(path) = worker_config.remove("plugin.path") {
+        plugin_path.extend(path.split(',').map(|p| PathBuf::from(p.trim())));
+    }
+    if plugin_path.is_empty() {
+        anyhow::bail!("no plugin path: pass --plugin-path DIR (e.g. dist/plugins) or set plugin.path in the worker properties");
+    }
+    let config = StandaloneConfig {
+        listen: SocketAddr::new(args.rest_host, port),
+        data_dir: args.data_dir,
+        plugin_path,
+        worker_config,
+        limits: TaskLimits {
+            memory_bytes: args.task_memory_mb << 20,
+            call_timeout: Duration::from_secs(args.task_call_timeout_secs),
+        },
+    };
+    let worker = Standalone::start(config).await?;
+    tracing::info!("worker started; stop it with Ctrl-C");
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("stopping: letting every task commit its work");
+    worker.shutdown().await
+}
+
+fn read_properties(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let properties = java_properties::read(BufReader::new(file)).with_context(|| format!("cannot parse {}", path.display()))?;
+    Ok(properties.into_iter().collect())
+}
+
+/// `listeners=http://:8083` or `http://host:8083`: the port of the first listener.
+fn port_of_listener(listeners: &str) -> Option<u16> {
+    listeners.split(',').next()?.rsplit(':').next()?.trim().parse().ok()
+}

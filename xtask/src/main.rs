@@ -1,1 +1,134 @@
-fn main() {}
+//! Build tasks: `cargo xtask dist | run | test`.
+//!
+//! Plugins are WebAssembly components, so building the project means two targets: the host
+//! for this machine and every bundled plugin for `wasm32-wasip2`. These tasks do both and
+//! lay the plugins out as the host expects them (`NAME.wasm` with its `NAME.toml`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// Bundled plugins: (cargo package, file stem of the component and manifest).
+const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink")];
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "dist" => dist().map(|_| ()),
+        "run" => run(&rest),
+        "test" => test(&rest),
+        "plugins" => plugins(Profile::Dev, &target_dir().join("plugins")),
+        _ => bail!(
+            "usage: cargo xtask <task>\n  dist     build dist/bin/wasmconnect and dist/plugins (release)\n  \
+             run      dist, then start a standalone worker on :8083 (extra args go to `standalone`)\n  \
+             test     build the plugins and run every test (extra args go to `cargo test`)\n  \
+             plugins  build the plugins into <target>/plugins (dev profile)"
+        ),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Profile {
+    Dev,
+    Release,
+}
+
+impl Profile {
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        }
+    }
+
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Profile::Dev => &[],
+            Profile::Release => &["--release"],
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo).args(args).current_dir(root()).status().with_context(|| format!("cannot run {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Builds every bundled plugin and copies component + manifest into `out`.
+fn plugins(profile: Profile, out: &Path) -> anyhow::Result<()> {
+    let mut args = vec!["build", "--target", WASM_TARGET];
+    args.extend(profile.args());
+    for (package, _) in PLUGINS {
+        args.extend(["-p", package]);
+    }
+    cargo(&args).context("building the plugins needs the wasm32-wasip2 target: rustup target add wasm32-wasip2")?;
+    std::fs::create_dir_all(out)?;
+    for (package, stem) in PLUGINS {
+        let wasm = target_dir().join(WASM_TARGET).join(profile.dir()).join(format!("{}.wasm", package.replace('-', "_")));
+        copy(&wasm, &out.join(format!("{stem}.wasm")))?;
+        let manifest = root().join("plugins").join(package).join(format!("{stem}.toml"));
+        copy(&manifest, &out.join(format!("{stem}.toml")))?;
+    }
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+fn dist() -> anyhow::Result<PathBuf> {
+    let dist = root().join("dist");
+    plugins(Profile::Release, &dist.join("plugins"))?;
+    cargo(&["build", "--release", "-p", "wasmconnect"])?;
+    std::fs::create_dir_all(dist.join("bin"))?;
+    let binary = dist.join("bin").join("wasmconnect");
+    copy(&target_dir().join("release").join("wasmconnect"), &binary)?;
+    println!("built {} and {}", binary.display(), dist.join("plugins").display());
+    Ok(binary)
+}
+
+fn run(extra: &[String]) -> anyhow::Result<()> {
+    let binary = dist()?;
+    let plugin_path = root().join("dist").join("plugins");
+    let status = Command::new(binary)
+        .arg("standalone")
+        .arg("--plugin-path")
+        .arg(plugin_path)
+        .args(extra)
+        .current_dir(root())
+        .status()?;
+    if !status.success() {
+        bail!("wasmconnect exited with {status}");
+    }
+    Ok(())
+}
+
+fn test(extra: &[String]) -> anyhow::Result<()> {
+    let plugin_dir = target_dir().join("plugins");
+    plugins(Profile::Dev, &plugin_dir)?;
+    // SAFETY: single-threaded at this point; the variable is read by the test processes.
+    unsafe { std::env::set_var("WASMCONNECT_TEST_PLUGIN_PATH", &plugin_dir) };
+    let mut args = vec!["test", "--workspace", "--tests"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args)
+}

@@ -1,1 +1,120 @@
+//! The WebAssembly runtime: one wasmtime `Engine` for the process, the plugin registry, the
+//! compiled-component cache, and a sandboxed `Store` per connector task.
+
 pub mod bindings;
+mod cache;
+mod host;
+mod instance;
+mod limits;
+pub mod registry;
+mod wit_data;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+
+pub use host::{OffsetReader, TaskContext};
+pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance};
+pub use limits::TaskLimits;
+pub use registry::{Plugin, PluginKind, PluginRegistry};
+
+use cache::ComponentCache;
+use host::TaskState;
+
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<TaskState>,
+    cache: ComponentCache,
+    limits: TaskLimits,
+    ticking: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    pub fn new(cache_dir: PathBuf, limits: TaskLimits) -> anyhow::Result<Runtime> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        // Every call gets a deadline in epoch ticks: a plugin stuck in a loop traps instead
+        // of holding its thread forever.
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The sink world imports exactly what the source world does, so one linker serves both.
+        bindings::source::Source::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        let ticking = Arc::new(AtomicBool::new(true));
+        spawn_epoch_ticker(&engine, ticking.clone());
+        Ok(Runtime { engine, linker, cache: ComponentCache::new(cache_dir), limits, ticking })
+    }
+
+    /// Compiles (or loads from the cache) every plugin, so the first connector starts at once
+    /// and a broken component shows up at startup rather than at first use.
+    pub fn precompile(&self, registry: &PluginRegistry) {
+        for plugin in registry.plugins() {
+            if let Err(e) = self.cache.load(&self.engine, &plugin.component_path) {
+                tracing::error!(plugin = %plugin.manifest.name, "{e}");
+            }
+        }
+    }
+
+    pub fn source(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SourceInstance, PluginError> {
+        let mut store = self.store(ctx);
+        let component = self.component(plugin)?;
+        let bindings = bindings::source::Source::instantiate(&mut store, &component, &self.linker)
+            .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
+        Ok(SourceInstance::new(store, bindings, self.limits.deadline_ticks()))
+    }
+
+    pub fn sink(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SinkInstance, PluginError> {
+        let mut store = self.store(ctx);
+        let component = self.component(plugin)?;
+        let bindings = bindings::sink::Sink::instantiate(&mut store, &component, &self.linker)
+            .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
+        Ok(SinkInstance::new(store, bindings, self.limits.deadline_ticks()))
+    }
+
+    fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {
+        self.cache
+            .load(&self.engine, &plugin.component_path)
+            .map_err(|e| PluginError::Instantiate(e.to_string()))
+    }
+
+    fn store(&self, ctx: TaskContext) -> Store<TaskState> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            // A refused grow traps with a message naming the limit, instead of surfacing as
+            // an allocation failure somewhere inside the plugin.
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(&self.engine, TaskState::new(ctx, limits));
+        store.limiter(|state| &mut state.limits);
+        store
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+fn spawn_epoch_ticker(engine: &Engine, ticking: Arc<AtomicBool>) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(limits::EPOCH_TICK);
+                match engine.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .expect("spawn epoch ticker thread");
+}

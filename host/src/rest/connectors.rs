@@ -1,0 +1,123 @@
+//! `/connectors`, as in Kafka Connect.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState, JsonBody, blocking};
+use crate::herder::config_store::Config;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connectors", get(list).post(create))
+        .route("/connectors/{name}", get(info).delete(delete))
+        .route("/connectors/{name}/config", get(config).put(put_config))
+        .route("/connectors/{name}/status", get(status))
+        .route("/connectors/{name}/tasks", get(tasks))
+        .route("/connectors/{name}/tasks/{task}/status", get(task_status))
+        .route("/connectors/{name}/tasks-config", get(tasks_config))
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    name: Option<String>,
+    config: Option<Config>,
+}
+
+/// `GET /connectors`, or with `?expand=status` and/or `?expand=info` a map from each name to
+/// the requested details.
+async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+    let expand: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "expand")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let names = state.herder.connector_names();
+    if expand.is_empty() {
+        return Ok(Json(json!(names)));
+    }
+    let mut expanded = serde_json::Map::new();
+    for name in names {
+        let mut details = serde_json::Map::new();
+        for what in &expand {
+            match what.as_str() {
+                "status" => details.insert("status".into(), json!(state.herder.status(&name)?)),
+                "info" => details.insert("info".into(), json!(state.herder.info(&name)?)),
+                other => return Err(ApiError::BadRequest(format!("cannot expand {other:?}: use expand=status or expand=info"))),
+            };
+        }
+        expanded.insert(name, Value::Object(details));
+    }
+    Ok(Json(Value::Object(expanded)))
+}
+
+async fn create(State(state): State<AppState>, JsonBody(request): JsonBody<CreateRequest>) -> Result<Response, ApiError> {
+    let config = request.config.ok_or_else(|| {
+        ApiError::BadRequest("the request needs \"config\": {\"name\":\"...\",\"config\":{\"connector.class\":\"...\",...}}".into())
+    })?;
+    let name = request.name.or_else(|| config.get("name").cloned()).unwrap_or_default();
+    let info = blocking(move || Ok(state.herder.create(&name, config)?)).await?;
+    let location = format!("/connectors/{}", url::form_urlencoded::byte_serialize(info.name.as_bytes()).collect::<String>());
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
+}
+
+async fn info(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    Ok(Json(state.herder.info(&name)?).into_response())
+}
+
+async fn config(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Config>, ApiError> {
+    Ok(Json(state.herder.config(&name)?))
+}
+
+async fn put_config(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(config): JsonBody<Config>,
+) -> Result<Response, ApiError> {
+    let (info, created) = blocking(move || Ok(state.herder.put_config(&name, config)?)).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(info)).into_response())
+}
+
+async fn status(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    Ok(Json(state.herder.status(&name)?).into_response())
+}
+
+async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let tasks = state.herder.task_configs(&name)?;
+    let body = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(task, config)| json!({ "id": { "connector": name, "task": task }, "config": config }))
+        .collect();
+    Ok(Json(Value::Array(body)))
+}
+
+async fn task_status(
+    State(state): State<AppState>,
+    Path((name, task)): Path<(String, u32)>,
+) -> Result<Json<Value>, ApiError> {
+    let status = state.herder.status(&name)?;
+    let task = status
+        .tasks
+        .into_iter()
+        .find(|t| t.id == task)
+        .ok_or_else(|| ApiError::NotFound(format!("Task {name}-{task} not found")))?;
+    Ok(Json(json!(task)))
+}
+
+async fn tasks_config(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let tasks = state.herder.task_configs(&name)?;
+    let body: serde_json::Map<String, Value> =
+        tasks.into_iter().enumerate().map(|(task, config)| (format!("{name}-{task}"), json!(config))).collect();
+    Ok(Json(Value::Object(body)))
+}
+
+async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    blocking(move || Ok(state.herder.delete(&name)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,54 @@
+//! The one error type of the REST API, answered as Kafka Connect does:
+//! `{"error_code":<HTTP status>,"message":"..."}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::herder::HerderError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<HerderError> for ApiError {
+    fn from(e: HerderError) -> Self {
+        let message = e.to_string();
+        match e {
+            HerderError::NotFound(_) => ApiError::NotFound(message),
+            HerderError::AlreadyExists(_) => ApiError::Conflict(message),
+            HerderError::BadRequest(_) | HerderError::InvalidConfig(_) => ApiError::BadRequest(message),
+            HerderError::Internal(_) => ApiError::Internal(message),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!("{self}");
+        }
+        let body = serde_json::json!({ "error_code": status.as_u16(), "message": self.to_string() });
+        (status, Json(body)).into_response()
+    }
+}

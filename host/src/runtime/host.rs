@@ -1,0 +1,195 @@
+//! Store data of a task and the host imports a plugin may call: `log`, `config`, `offsets`
+//! and `sql`. Each is a capability scoped to one connector's task.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmconnect_db::{ConnectionConfig, Database, Pools};
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{config, log, offsets, sql, types};
+
+/// Committed source offsets, as the worker's offset store knows them.
+pub trait OffsetReader: Send + Sync {
+    fn committed(&self, partition: &serde_json::Value) -> Option<serde_json::Value>;
+}
+
+/// Who a plugin instance works for, and what it may use.
+#[derive(Clone)]
+pub struct TaskContext {
+    pub connector: String,
+    /// `None` for connector-level calls such as `task-configs`.
+    pub task: Option<u32>,
+    pub config: BTreeMap<String, String>,
+    pub offsets: Arc<dyn OffsetReader>,
+    pub pools: Arc<Pools>,
+    /// Host calls into async code (sqlx) block on this runtime; plugins run on their own threads.
+    pub tokio: tokio::runtime::Handle,
+}
+
+pub struct TaskState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(super) limits: StoreLimits,
+    ctx: TaskContext,
+    db: Option<Database>,
+}
+
+impl TaskState {
+    pub(super) fn new(ctx: TaskContext, limits: StoreLimits) -> TaskState {
+        // No preopened directories, no environment, no network: the default WASI context
+        // grants nothing beyond clocks and random numbers.
+        let wasi = WasiCtx::builder().build();
+        TaskState { wasi, table: ResourceTable::new(), limits, ctx, db: None }
+    }
+
+    fn target(&self) -> String {
+        match self.ctx.task {
+            Some(task) => format!("{}-{task}", self.ctx.connector),
+            None => self.ctx.connector.clone(),
+        }
+    }
+
+    fn database(&mut self) -> Result<Database, sql::SqlError> {
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        let config = &self.ctx.config;
+        let url = config.get("connection.url").ok_or_else(|| {
+            sql::SqlError::Denied("the connector has no connection.url, so it has no database to use".into())
+        })?;
+        let settings = ConnectionConfig::from_connector_config(
+            url,
+            config.get("connection.user").map(String::as_str),
+            config.get("connection.password").map(String::as_str),
+        )
+        .map_err(to_wit_error)?;
+        let pools = self.ctx.pools.clone();
+        let db = self.ctx.tokio.block_on(pools.get(&settings)).map_err(to_wit_error)?;
+        self.db = Some(db.clone());
+        Ok(db)
+    }
+}
+
+impl WasiView for TaskState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl types::Host for TaskState {}
+
+impl log::Host for TaskState {
+    fn log(&mut self, level: log::Level, message: String) {
+        let target = self.target();
+        match level {
+            log::Level::Trace => tracing::trace!(connector = %target, "{message}"),
+            log::Level::Debug => tracing::debug!(connector = %target, "{message}"),
+            log::Level::Info => tracing::info!(connector = %target, "{message}"),
+            log::Level::Warn => tracing::warn!(connector = %target, "{message}"),
+            log::Level::Error => tracing::error!(connector = %target, "{message}"),
+        }
+    }
+}
+
+impl config::Host for TaskState {
+    fn get(&mut self, key: String) -> Option<String> {
+        self.ctx.config.get(&key).cloned()
+    }
+
+    fn all(&mut self) -> Vec<(String, String)> {
+        self.ctx.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl offsets::Host for TaskState {
+    fn get(&mut self, partitions: Vec<String>) -> Vec<Option<String>> {
+        partitions
+            .iter()
+            .map(|p| {
+                let partition = serde_json::from_str(p).ok()?;
+                self.ctx.offsets.committed(&partition).map(|o| o.to_string())
+            })
+            .collect()
+    }
+}
+
+impl sql::Host for TaskState {
+    fn get_dialect(&mut self) -> Result<sql::Dialect, sql::SqlError> {
+        Ok(match self.database()?.dialect() {
+            wasmconnect_db::Dialect::MySql => sql::Dialect::Mysql,
+            wasmconnect_db::Dialect::Postgres => sql::Dialect::Postgres,
+        })
+    }
+
+    fn query(&mut self, statement: String, params: Vec<sql::SqlValue>) -> Result<sql::RowSet, sql::SqlError> {
+        let db = self.database()?;
+        let params = params.into_iter().map(from_wit_value).collect();
+        let rows = self.ctx.tokio.block_on(db.query(&statement, params)).map_err(to_wit_error)?;
+        Ok(sql::RowSet {
+            columns: rows
+                .columns
+                .into_iter()
+                .map(|c| sql::Column { name: c.name, type_name: c.type_name })
+                .collect(),
+            rows: rows.rows.into_iter().map(|r| r.into_iter().map(to_wit_value).collect()).collect(),
+        })
+    }
+
+    fn execute(&mut self, statements: Vec<sql::Statement>) -> Result<Vec<u64>, sql::SqlError> {
+        let db = self.database()?;
+        let statements = statements
+            .into_iter()
+            .map(|s| wasmconnect_db::Statement {
+                sql: s.sql,
+                params: s.params.into_iter().map(|row| row.into_iter().map(from_wit_value).collect()).collect(),
+            })
+            .collect();
+        self.ctx.tokio.block_on(db.execute(statements)).map_err(to_wit_error)
+    }
+}
+
+fn to_wit_error(e: wasmconnect_db::SqlError) -> sql::SqlError {
+    use wasmconnect_db::SqlError as E;
+    match e {
+        E::Connection(m) => sql::SqlError::Connection(m),
+        E::Database { code, message } => sql::SqlError::Database(sql::DatabaseError { code, message }),
+        E::Denied(m) => sql::SqlError::Denied(m),
+    }
+}
+
+fn from_wit_value(v: sql::SqlValue) -> wasmconnect_db::SqlValue {
+    use wasmconnect_db::SqlValue as V;
+    match v {
+        sql::SqlValue::Null => V::Null,
+        sql::SqlValue::Boolean(b) => V::Boolean(b),
+        sql::SqlValue::Int(i) => V::Int(i),
+        sql::SqlValue::Uint(u) => V::Uint(u),
+        sql::SqlValue::Float(f) => V::Float(f),
+        sql::SqlValue::Decimal(d) => V::Decimal(d),
+        sql::SqlValue::Text(s) => V::Text(s),
+        sql::SqlValue::Bytes(b) => V::Bytes(b),
+        sql::SqlValue::Date(d) => V::Date(d),
+        sql::SqlValue::Time(t) => V::Time(t),
+        sql::SqlValue::Timestamp(t) => V::Timestamp(t),
+    }
+}
+
+fn to_wit_value(v: wasmconnect_db::SqlValue) -> sql::SqlValue {
+    use wasmconnect_db::SqlValue as V;
+    match v {
+        V::Null => sql::SqlValue::Null,
+        V::Boolean(b) => sql::SqlValue::Boolean(b),
+        V::Int(i) => sql::SqlValue::Int(i),
+        V::Uint(u) => sql::SqlValue::Uint(u),
+        V::Float(f) => sql::SqlValue::Float(f),
+        V::Decimal(d) => sql::SqlValue::Decimal(d),
+        V::Text(s) => sql::SqlValue::Text(s),
+        V::Bytes(b) => sql::SqlValue::Bytes(b),
+        V::Date(d) => sql::SqlValue::Date(d),
+        V::Time(t) => sql::SqlValue::Time(t),
+        V::Timestamp(t) => sql::SqlValue::Timestamp(t),
+    }
+}

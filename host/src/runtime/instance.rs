@@ -1,0 +1,200 @@
+//! A live plugin instance bound to one task: every call runs under the task's deadline and
+//! memory limit, and whatever goes wrong comes back as a `PluginError` the worker can act on.
+
+use std::collections::BTreeMap;
+
+use wasmconnect_data::Data;
+use wasmtime::Store;
+
+use super::bindings::{sink::Sink, source::Source, types};
+use super::host::TaskState;
+use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_schemas};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Retriable(String),
+    #[error("record {index} of the batch failed: {message}")]
+    Record { index: u32, message: String },
+    #[error("{0}")]
+    Fatal(String),
+    /// A trap: a panic in the plugin, the call deadline, or the memory limit.
+    #[error("the plugin trapped: {0}")]
+    Trap(String),
+    #[error("the plugin returned malformed data: {0}")]
+    Malformed(#[from] DecodeError),
+    #[error("cannot instantiate the plugin: {0}")]
+    Instantiate(String),
+}
+
+impl PluginError {
+    /// Whether retrying the same call later may succeed.
+    pub fn is_retriable(&self) -> bool {
+        matches!(self, PluginError::Retriable(_))
+    }
+}
+
+impl From<types::ConnectorError> for PluginError {
+    fn from(e: types::ConnectorError) -> Self {
+        match e {
+            types::ConnectorError::Config(m) => PluginError::Config(m),
+            types::ConnectorError::Retriable(m) => PluginError::Retriable(m),
+            types::ConnectorError::Record(r) => PluginError::Record { index: r.index, message: r.message },
+            types::ConnectorError::Fatal(m) => PluginError::Fatal(m),
+        }
+    }
+}
+
+fn trap(e: wasmtime::Error) -> PluginError {
+    // The debug form carries the wasm backtrace, which is what a plugin author needs.
+    PluginError::Trap(format!("{e:?}"))
+}
+
+fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
+    config.into_iter().collect()
+}
+
+/// A record a source task produced, with its source partition and offset.
+#[derive(Clone, Debug)]
+pub struct PolledRecord {
+    pub source_partition: serde_json::Value,
+    pub source_offset: serde_json::Value,
+    pub topic: String,
+    pub kafka_partition: Option<i32>,
+    pub key: Option<Data>,
+    pub value: Option<Data>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Data)>,
+}
+
+pub struct SourceInstance {
+    store: Store<TaskState>,
+    bindings: Source,
+    deadline: u64,
+}
+
+impl SourceInstance {
+    pub(super) fn new(store: Store<TaskState>, bindings: Source, deadline: u64) -> Self {
+        SourceInstance { store, bindings, deadline }
+    }
+
+    pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
+        Ok(configs.map_err(trap)??.into_iter().map(config_map).collect())
+    }
+
+    pub fn start(&mut self) -> Result<(), PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        Ok(self.bindings.wasmconnect_connector_source_task().call_start(&mut self.store).map_err(trap)??)
+    }
+
+    /// The records read since the last poll, and how long to wait before the next poll.
+    pub fn poll(&mut self) -> Result<(Vec<PolledRecord>, std::time::Duration), PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        let batch = self.bindings.wasmconnect_connector_source_task().call_poll(&mut self.store).map_err(trap)??;
+        let wait = std::time::Duration::from_millis(batch.wait_ms.into());
+        let schemas = decode_schemas(&batch.schemas)?;
+        let records = batch
+            .records
+            .into_iter()
+            .map(|r| decode_source_record(r, &schemas))
+            .collect::<Result<_, _>>()?;
+        Ok((records, wait))
+    }
+
+    pub fn stop(&mut self) -> Result<(), PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        self.bindings.wasmconnect_connector_source_task().call_stop(&mut self.store).map_err(trap)
+    }
+}
+
+fn decode_source_record(
+    r: types::SourceRecord,
+    schemas: &[std::sync::Arc<wasmconnect_data::Schema>],
+) -> Result<PolledRecord, PluginError> {
+    let json = |text: &str, what: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| PluginError::Fatal(format!("the source {what} {text:?} is not JSON: {e}")))
+    };
+    let data = |d: Option<types::Data>| d.map(|d| decode_data(d, schemas)).transpose();
+    Ok(PolledRecord {
+        source_partition: json(&r.source_partition, "partition")?,
+        source_offset: json(&r.source_offset, "offset")?,
+        topic: r.topic,
+        kafka_partition: r.kafka_partition,
+        key: data(r.key)?,
+        value: data(r.value)?,
+        timestamp: r.timestamp,
+        headers: r
+            .headers
+            .into_iter()
+            .map(|h| Ok((h.key, decode_data(h.value, schemas)?)))
+            .collect::<Result<_, DecodeError>>()?,
+    })
+}
+
+/// A record read from a topic, converted, on its way to a sink task.
+#[derive(Clone, Debug)]
+pub struct SinkRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Data>,
+    pub value: Option<Data>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Data)>,
+}
+
+pub struct SinkInstance {
+    store: Store<TaskState>,
+    bindings: Sink,
+    deadline: u64,
+}
+
+impl SinkInstance {
+    pub(super) fn new(store: Store<TaskState>, bindings: Sink, deadline: u64) -> Self {
+        SinkInstance { store, bindings, deadline }
+    }
+
+    pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
+        Ok(configs.map_err(trap)??.into_iter().map(config_map).collect())
+    }
+
+    pub fn start(&mut self) -> Result<(), PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        Ok(self.bindings.wasmconnect_connector_sink_task().call_start(&mut self.store).map_err(trap)??)
+    }
+
+    pub fn put(&mut self, records: &[SinkRecord]) -> Result<(), PluginError> {
+        let mut interner = SchemaInterner::default();
+        let records = records
+            .iter()
+            .map(|r| types::SinkRecord {
+                topic: r.topic.clone(),
+                kafka_partition: r.partition,
+                kafka_offset: r.offset,
+                key: r.key.as_ref().map(|d| interner.encode(d)),
+                value: r.value.as_ref().map(|d| interner.encode(d)),
+                timestamp: r.timestamp,
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| types::Header { key: k.clone(), value: interner.encode(v) })
+                    .collect(),
+            })
+            .collect();
+        let batch = types::SinkBatch { schemas: interner.into_table(), records };
+        self.store.set_epoch_deadline(self.deadline);
+        Ok(self.bindings.wasmconnect_connector_sink_task().call_put(&mut self.store, &batch).map_err(trap)??)
+    }
+
+    pub fn stop(&mut self) -> Result<(), PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        self.bindings.wasmconnect_connector_sink_task().call_stop(&mut self.store).map_err(trap)
+    }
+}

@@ -1,0 +1,270 @@
+//! The plugin registry: every component found on the plugin path, with its manifest.
+//!
+//! A plugin is a component `NAME.wasm` with a manifest `NAME.toml` beside it. The manifest,
+//! not the file name, gives the plugin its identity, so several versions of one plugin can
+//! sit side by side and `/connector-plugins/{p}/config/validate` needs no instance.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Source,
+    Sink,
+}
+
+impl PluginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Source => "source",
+            PluginKind::Sink => "sink",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigType {
+    String,
+    Int,
+    Long,
+    Double,
+    Boolean,
+    List,
+    Password,
+    Class,
+}
+
+impl ConfigType {
+    /// The name Kafka Connect's ConfigDef uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigType::String => "STRING",
+            ConfigType::Int => "INT",
+            ConfigType::Long => "LONG",
+            ConfigType::Double => "DOUBLE",
+            ConfigType::Boolean => "BOOLEAN",
+            ConfigType::List => "LIST",
+            ConfigType::Password => "PASSWORD",
+            ConfigType::Class => "CLASS",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Importance {
+    High,
+    #[default]
+    Medium,
+    Low,
+}
+
+/// One configuration key a plugin understands.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ConfigKey {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ConfigType,
+    #[serde(default)]
+    pub required: bool,
+    /// Any TOML scalar; kept as the text Kafka Connect would show.
+    #[serde(default, deserialize_with = "scalar_as_string")]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub importance: Importance,
+    #[serde(default)]
+    pub documentation: String,
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    /// The Kafka Connect class name users put in `connector.class`.
+    pub class: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default, rename = "config")]
+    pub config: Vec<ConfigKey>,
+}
+
+#[derive(Debug)]
+pub struct Plugin {
+    pub manifest: Manifest,
+    pub component_path: PathBuf,
+}
+
+impl Plugin {
+    pub fn config_key(&self, name: &str) -> Option<&ConfigKey> {
+        self.manifest.config.iter().find(|k| k.name == name)
+    }
+
+    /// Whether `connector.class` names this plugin: its class, simple class name, an alias or its name.
+    fn answers_to(&self, class: &str) -> bool {
+        let m = &self.manifest;
+        m.class == class
+            || m.class.rsplit('.').next() == Some(class)
+            || m.name == class
+            || m.aliases.iter().any(|a| a == class)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot read plugin path {path}: {source}")]
+    ReadDir { path: PathBuf, source: std::io::Error },
+    #[error("plugin {component} has no manifest: expected {manifest} beside it")]
+    MissingManifest { component: PathBuf, manifest: PathBuf },
+    #[error("invalid plugin manifest {path}: {message}")]
+    BadManifest { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Default)]
+pub struct PluginRegistry {
+    plugins: Vec<Arc<Plugin>>,
+}
+
+impl PluginRegistry {
+    /// Scans each directory of the plugin path (and its sub-directories, one level deep) for
+    /// `*.wasm` components with a `.toml` manifest beside them.
+    pub fn scan(plugin_path: &[PathBuf]) -> Result<PluginRegistry, RegistryError> {
+        let mut plugins = Vec::new();
+        for dir in plugin_path {
+            for component in wasm_files(dir)? {
+                let plugin = load_plugin(&component)?;
+                tracing::info!(
+                    name = %plugin.manifest.name,
+                    version = %plugin.manifest.version,
+                    class = %plugin.manifest.class,
+                    path = %component.display(),
+                    "loaded plugin"
+                );
+                plugins.push(Arc::new(plugin));
+            }
+        }
+        Ok(PluginRegistry { plugins })
+    }
+
+    pub fn plugins(&self) -> &[Arc<Plugin>] {
+        &self.plugins
+    }
+
+    /// The plugin a `connector.class` names; with several versions installed, the highest
+    /// version wins unless `version` asks for one.
+    pub fn resolve(&self, class: &str, version: Option<&str>) -> Option<Arc<Plugin>> {
+        self.plugins
+            .iter()
+            .filter(|p| p.answers_to(class))
+            .filter(|p| version.is_none_or(|v| p.manifest.version == v))
+            .max_by(|a, b| compare_versions(&a.manifest.version, &b.manifest.version))
+            .cloned()
+    }
+
+    /// All classes with their versions, for `GET /connector-plugins`.
+    pub fn classes(&self) -> BTreeMap<(String, String), Arc<Plugin>> {
+        self.plugins
+            .iter()
+            .map(|p| ((p.manifest.class.clone(), p.manifest.version.clone()), p.clone()))
+            .collect()
+    }
+}
+
+fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
+    let read = |path: &Path| {
+        std::fs::read_dir(path)
+            .map_err(|source| RegistryError::ReadDir { path: path.to_owned(), source })
+    };
+    let mut found = Vec::new();
+    for entry in read(dir)?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(read(&path)?.flatten().map(|e| e.path()).filter(|p| is_wasm(p)));
+        } else if is_wasm(&path) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn is_wasm(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e == "wasm")
+}
+
+fn load_plugin(component: &Path) -> Result<Plugin, RegistryError> {
+    let manifest_path = component.with_extension("toml");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|_| RegistryError::MissingManifest {
+        component: component.to_owned(),
+        manifest: manifest_path.clone(),
+    })?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| RegistryError::BadManifest {
+        path: manifest_path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Plugin { manifest, component_path: component.to_owned() })
+}
+
+/// Orders dotted versions numerically where they are numbers ("0.10.0" > "0.9.1").
+fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |v: &str| -> Vec<(u64, String)> {
+        v.split(['.', '-'])
+            .map(|p| (p.parse().unwrap_or(0), p.to_owned()))
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
+}
+
+fn scalar_as_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<toml::Value>::deserialize(d)?;
+    Ok(value.map(|v| match v {
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_plugin(dir: &Path, stem: &str, version: &str) {
+        std::fs::write(dir.join(format!("{stem}.wasm")), b"\0asm").unwrap();
+        let manifest = format!(
+            "name = \"jdbc-source\"\nversion = \"{version}\"\nkind = \"source\"\n\
+             class = \"io.confluent.connect.jdbc.JdbcSourceConnector\"\naliases = [\"JdbcSource\"]\n\
+             [[config]]\nname = \"batch.max.rows\"\ntype = \"int\"\ndefault = 100\n"
+        );
+        std::fs::write(dir.join(format!("{stem}.toml")), manifest).unwrap();
+    }
+
+    #[test]
+    fn resolves_class_simple_name_and_alias_to_the_highest_version() {
+        let dir = tempfile::tempdir().unwrap();
+        write_plugin(dir.path(), "a", "0.9.0");
+        write_plugin(dir.path(), "b", "0.10.0");
+        let registry = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap();
+        for class in ["io.confluent.connect.jdbc.JdbcSourceConnector", "JdbcSourceConnector", "JdbcSource"] {
+            assert_eq!(registry.resolve(class, None).unwrap().manifest.version, "0.10.0", "{class}");
+        }
+        assert_eq!(registry.resolve("JdbcSource", Some("0.9.0")).unwrap().manifest.version, "0.9.0");
+        assert!(registry.resolve("FileStreamSource", None).is_none());
+        let key = registry.resolve("JdbcSource", None).unwrap();
+        assert_eq!(key.config_key("batch.max.rows").unwrap().default.as_deref(), Some("100"));
+    }
+
+    #[test]
+    fn a_component_without_manifest_is_an_error_naming_the_expected_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lonely.wasm"), b"\0asm").unwrap();
+        let err = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("lonely.toml"), "{err}");
+    }
+}

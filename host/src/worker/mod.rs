@@ -1,0 +1,110 @@
+//! The worker runs connector tasks: each task on its own thread, with its own plugin
+//! instance, converting between Connect data and topic bytes, committing offsets.
+
+mod convert;
+pub mod offsets;
+mod sink;
+mod source;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmconnect_db::Pools;
+use wasmconnect_log::TopicLog;
+
+use crate::herder::status::{State, StatusStore};
+use crate::runtime::{Plugin, PluginKind, Runtime, TaskContext};
+
+pub use convert::Converters;
+use offsets::{GroupOffsets, SourceOffsets};
+
+/// What every task of this worker shares.
+pub struct WorkerContext {
+    pub log: Arc<dyn TopicLog>,
+    pub runtime: Arc<Runtime>,
+    pub source_offsets: Arc<SourceOffsets>,
+    pub group_offsets: Arc<GroupOffsets>,
+    pub pools: Arc<Pools>,
+    pub status: Arc<StatusStore>,
+    pub tokio: tokio::runtime::Handle,
+    /// Worker-level properties: converter defaults and the like.
+    pub worker_config: BTreeMap<String, String>,
+}
+
+impl WorkerContext {
+    pub fn task_context(&self, connector: &str, task: Option<u32>, config: BTreeMap<String, String>) -> TaskContext {
+        TaskContext {
+            connector: connector.to_owned(),
+            task,
+            config,
+            offsets: self.source_offsets.reader(connector),
+            pools: self.pools.clone(),
+            tokio: self.tokio.clone(),
+        }
+    }
+}
+
+/// A running task; dropping `stop` tells its thread to finish.
+pub struct TaskHandle {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl TaskHandle {
+    /// Asks the task to stop and waits until it has committed what it finished.
+    pub fn stop(self) {
+        drop(self.stop);
+        if self.thread.join().is_err() {
+            tracing::error!("a task thread panicked while stopping");
+        }
+    }
+}
+
+/// The receiving side of a task's stop signal.
+pub struct StopSignal(mpsc::Receiver<()>);
+
+impl StopSignal {
+    /// Waits up to `timeout`; true once the task should stop.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        !matches!(self.0.recv_timeout(timeout), Err(RecvTimeoutError::Timeout))
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.wait(Duration::ZERO)
+    }
+}
+
+pub struct TaskSpec {
+    pub connector: String,
+    pub id: u32,
+    pub config: BTreeMap<String, String>,
+    pub plugin: Arc<Plugin>,
+}
+
+pub fn start_task(ctx: Arc<WorkerContext>, spec: TaskSpec) -> TaskHandle {
+    let (stop, signal) = mpsc::channel();
+    let name = format!("{}-{}", spec.connector, spec.id);
+    ctx.status.task(&spec.connector, spec.id, State::Running, None);
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let signal = StopSignal(signal);
+            let result = match spec.plugin.manifest.kind {
+                PluginKind::Source => source::run(&ctx, &spec, &signal),
+                PluginKind::Sink => sink::run(&ctx, &spec, &signal),
+            };
+            if let Err(trace) = result {
+                ctx.status.task(&spec.connector, spec.id, State::Failed, Some(trace));
+            }
+        })
+        .expect("spawn task thread");
+    TaskHandle { stop, thread }
+}
+
+/// How long to wait before retrying after the `attempt`-th retriable error in a row.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(8)).min(10_000))
+}

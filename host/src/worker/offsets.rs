@@ -1,0 +1,143 @@
+//! Committed offsets: source offsets in `connect-offsets` (Kafka Connect's key format
+//! `["<connector>",{<source partition>}]`, value the source offset), and sink positions in
+//! the consumer group `connect-<connector>`, kept in `__consumer_offsets`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use wasmconnect_log::{ProducerRecord, TopicLog, TopicPartition};
+
+use crate::runtime::OffsetReader;
+
+pub const OFFSETS_TOPIC: &str = "connect-offsets";
+pub const CONSUMER_OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Source offsets of every connector, replayed from `connect-offsets` at startup.
+#[derive(Default)]
+pub struct SourceOffsets {
+    committed: RwLock<HashMap<String, Vec<(serde_json::Value, serde_json::Value)>>>,
+}
+
+impl SourceOffsets {
+    pub fn load(log: &dyn TopicLog) -> anyhow::Result<SourceOffsets> {
+        let offsets = SourceOffsets::default();
+        for record in read_all(log, OFFSETS_TOPIC)? {
+            let Some(key) = record.key.and_then(|k| serde_json::from_slice::<serde_json::Value>(&k).ok()) else {
+                continue;
+            };
+            let (Some(connector), Some(partition)) = (key.get(0).and_then(|c| c.as_str()), key.get(1)) else {
+                continue;
+            };
+            let offset = record.value.and_then(|v| serde_json::from_slice(&v).ok());
+            offsets.remember(connector, partition.clone(), offset);
+        }
+        Ok(offsets)
+    }
+
+    /// The records that commit `offset` for `partition`, to append with the data they cover.
+    pub fn record(connector: &str, partition: &serde_json::Value, offset: &serde_json::Value) -> ProducerRecord {
+        let key = serde_json::json!([connector, partition]);
+        ProducerRecord {
+            topic: OFFSETS_TOPIC.into(),
+            partition: None,
+            key: Some(key.to_string().into_bytes()),
+            value: Some(offset.to_string().into_bytes()),
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Records an offset once it is durable; `None` forgets the partition.
+    pub fn remember(&self, connector: &str, partition: serde_json::Value, offset: Option<serde_json::Value>) {
+        let mut committed = self.committed.write().unwrap();
+        let entries = committed.entry(connector.to_owned()).or_default();
+        entries.retain(|(p, _)| *p != partition);
+        if let Some(offset) = offset {
+            entries.push((partition, offset));
+        }
+    }
+
+    pub fn committed(&self, connector: &str, partition: &serde_json::Value) -> Option<serde_json::Value> {
+        let committed = self.committed.read().unwrap();
+        committed.get(connector)?.iter().find(|(p, _)| p == partition).map(|(_, o)| o.clone())
+    }
+
+    /// The view a connector's plugin gets through the `offsets` import.
+    pub fn reader(self: &Arc<Self>, connector: &str) -> Arc<dyn OffsetReader> {
+        Arc::new(ConnectorOffsets { offsets: self.clone(), connector: connector.to_owned() })
+    }
+}
+
+struct ConnectorOffsets {
+    offsets: Arc<SourceOffsets>,
+    connector: String,
+}
+
+impl OffsetReader for ConnectorOffsets {
+    fn committed(&self, partition: &serde_json::Value) -> Option<serde_json::Value> {
+        self.offsets.committed(&self.connector, partition)
+    }
+}
+
+/// Positions of sink consumer groups (`connect-<connector>`): the next offset to read.
+#[derive(Default)]
+pub struct GroupOffsets {
+    committed: RwLock<HashMap<(String, TopicPartition), i64>>,
+}
+
+impl GroupOffsets {
+    pub fn load(log: &dyn TopicLog) -> anyhow::Result<GroupOffsets> {
+        let offsets = GroupOffsets::default();
+        for record in read_all(log, CONSUMER_OFFSETS_TOPIC)? {
+            let key: Option<(String, String, i32)> = record.key.and_then(|k| serde_json::from_slice(&k).ok());
+            let offset = record
+                .value
+                .and_then(|v| serde_json::from_slice::<serde_json::Value>(&v).ok())
+                .and_then(|v| v.get("offset")?.as_i64());
+            if let (Some((group, topic, partition)), Some(offset)) = (key, offset) {
+                offsets.committed.write().unwrap().insert((group, TopicPartition { topic, partition }), offset);
+            }
+        }
+        Ok(offsets)
+    }
+
+    pub fn position(&self, group: &str, tp: &TopicPartition) -> Option<i64> {
+        self.committed.read().unwrap().get(&(group.to_owned(), tp.clone())).copied()
+    }
+
+    pub fn commit(&self, log: &dyn TopicLog, group: &str, positions: &[(TopicPartition, i64)]) -> anyhow::Result<()> {
+        let records = positions
+            .iter()
+            .map(|(tp, offset)| ProducerRecord {
+                topic: CONSUMER_OFFSETS_TOPIC.into(),
+                partition: Some(0),
+                key: Some(serde_json::json!([group, tp.topic, tp.partition]).to_string().into_bytes()),
+                value: Some(serde_json::json!({ "offset": offset }).to_string().into_bytes()),
+                timestamp: None,
+                headers: Vec::new(),
+            })
+            .collect();
+        log.append(records)?;
+        let mut committed = self.committed.write().unwrap();
+        for (tp, offset) in positions {
+            committed.insert((group.to_owned(), tp.clone()), *offset);
+        }
+        Ok(())
+    }
+}
+
+/// Every record of every partition of `topic`, oldest first (empty if it does not exist).
+pub fn read_all(log: &dyn TopicLog, topic: &str) -> anyhow::Result<Vec<wasmconnect_log::ConsumerRecord>> {
+    let mut out = Vec::new();
+    for partition in 0..log.partitions(topic).unwrap_or(0) {
+        let tp = TopicPartition { topic: topic.to_owned(), partition };
+        let mut next = 0;
+        loop {
+            let batch = log.read(&tp, next, 10_000)?;
+            let Some(last) = batch.last() else { break };
+            next = last.offset + 1;
+            out.extend(batch);
+        }
+    }
+    Ok(out)
+}

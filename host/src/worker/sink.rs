@@ -1,0 +1,219 @@
+//! The sink task loop: read the subscribed topics from the committed position of the
+//! consumer group `connect-<connector>`, convert, `put` a batch, then commit the positions.
+//! A record that cannot be converted or written fails the task with a message that says
+//! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
+
+use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
+use crate::runtime::{PluginError, SinkInstance, SinkRecord};
+
+/// Records handed to one `put`, like the consumer's `max.poll.records`.
+const MAX_BATCH: usize = 500;
+/// How long an idle task sleeps before looking for new records or a stop request.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+struct SinkTask<'a> {
+    ctx: &'a WorkerContext,
+    spec: &'a TaskSpec,
+    group: String,
+    topics: Vec<String>,
+    converters: Converters,
+    tolerate_all: bool,
+    dead_letter_topic: Option<String>,
+    /// Next offset to read per partition.
+    positions: BTreeMap<TopicPartition, i64>,
+}
+
+pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
+    let topics: Vec<String> = spec
+        .config
+        .get("topics")
+        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    if topics.is_empty() {
+        return Err("a sink connector needs `topics`: the comma-separated topics to read".into());
+    }
+    let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
+    let mut task = SinkTask {
+        ctx,
+        spec,
+        group: format!("connect-{}", spec.connector),
+        topics,
+        converters,
+        tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
+        dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
+        positions: BTreeMap::new(),
+    };
+    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), spec.config.clone());
+    let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
+    instance.start().map_err(|e| e.to_string())?;
+    let result = task.consume_until_stopped(&mut instance, stop);
+    if let Err(e) = instance.stop() {
+        tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
+    }
+    result
+}
+
+impl SinkTask<'_> {
+    fn consume_until_stopped(&mut self, instance: &mut SinkInstance, stop: &StopSignal) -> Result<(), String> {
+        while !stop.stopped() {
+            let seen = self.ctx.log.append_count();
+            self.assign_partitions();
+            let records = self.fetch()?;
+            if records.is_empty() {
+                self.ctx.log.wait_for_append(seen, IDLE_WAIT);
+                continue;
+            }
+            self.deliver(instance, records, stop)?;
+        }
+        Ok(())
+    }
+
+    /// Picks up partitions of subscribed topics, including topics created since the last look.
+    fn assign_partitions(&mut self) {
+        for topic in &self.topics {
+            for partition in 0..self.ctx.log.partitions(topic).unwrap_or(0) {
+                let tp = TopicPartition { topic: topic.clone(), partition };
+                if !self.positions.contains_key(&tp) {
+                    // Like a new consumer group with auto.offset.reset=earliest.
+                    let start = self.ctx.group_offsets.position(&self.group, &tp).unwrap_or(0);
+                    self.positions.insert(tp, start);
+                }
+            }
+        }
+    }
+
+    fn fetch(&self) -> Result<Vec<ConsumerRecord>, String> {
+        let mut records = Vec::new();
+        for (tp, position) in &self.positions {
+            let room = MAX_BATCH - records.len();
+            if room == 0 {
+                break;
+            }
+            records.extend(self.ctx.log.read(tp, *position, room).map_err(|e| e.to_string())?);
+        }
+        Ok(records)
+    }
+
+    /// Converts and puts `records`, then commits their positions.
+    fn deliver(&mut self, instance: &mut SinkInstance, records: Vec<ConsumerRecord>, stop: &StopSignal) -> Result<(), String> {
+        // Positions advance past every fetched record, including those set aside.
+        let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+        for r in &records {
+            next.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
+        }
+        let mut converted = Vec::with_capacity(records.len());
+        let mut originals = Vec::with_capacity(records.len());
+        for record in records {
+            match self.convert(&record) {
+                Ok(sink_record) => {
+                    converted.push(sink_record);
+                    originals.push(record);
+                }
+                Err(message) => self.tolerate(&record, &message)?,
+            }
+        }
+        let mut failures = 0;
+        while !converted.is_empty() {
+            match instance.put(&converted) {
+                Ok(()) => break,
+                Err(PluginError::Record { index, message }) if (index as usize) < converted.len() => {
+                    let index = index as usize;
+                    self.tolerate(&originals[index], &message)?;
+                    converted.remove(index);
+                    originals.remove(index);
+                }
+                Err(PluginError::Retriable(message)) => {
+                    failures += 1;
+                    tracing::warn!(connector = %self.spec.connector, attempt = failures, "put failed, retrying: {message}");
+                    if stop.wait(backoff(failures)) {
+                        // Nothing of this batch is committed; it is read again after a restart.
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        self.commit(next)
+    }
+
+    fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, String> {
+        let topic = &record.topic;
+        let at = format!("topic {topic} partition {} offset {}", record.partition, record.offset);
+        let key = self
+            .converters
+            .key
+            .to_connect_data(topic, record.key.as_deref())
+            .map_err(|e| format!("cannot convert the key of the record at {at}: {e}"))?;
+        let value = self
+            .converters
+            .value
+            .to_connect_data(topic, record.value.as_deref())
+            .map_err(|e| format!("cannot convert the value of the record at {at}: {e}"))?;
+        let some = |d: wasmconnect_data::Data| (d.schema.is_some() || d.value != wasmconnect_data::Value::Null).then_some(d);
+        Ok(SinkRecord {
+            topic: topic.clone(),
+            partition: record.partition,
+            offset: record.offset,
+            key: some(key),
+            value: some(value),
+            timestamp: Some(record.timestamp),
+            headers: Vec::new(),
+        })
+    }
+
+    /// With `errors.tolerance=all` a bad record goes to the dead-letter queue (if one is
+    /// configured) and the task carries on; otherwise the task fails on it.
+    fn tolerate(&self, record: &ConsumerRecord, message: &str) -> Result<(), String> {
+        if !self.tolerate_all {
+            return Err(format!(
+                "{message}\n(The task stopped here so that no record is lost. Fix the data or the converter \
+                 settings, or set errors.tolerance=all with errors.deadletterqueue.topic.name to set bad \
+                 records aside.)"
+            ));
+        }
+        tracing::warn!(connector = %self.spec.connector, "skipping a bad record: {message}");
+        let Some(topic) = &self.dead_letter_topic else { return Ok(()) };
+        let mut headers = record.headers.clone();
+        let context_headers = self.spec.config.get("errors.deadletterqueue.context.headers.enable").is_some_and(|v| v == "true");
+        if context_headers {
+            for (name, value) in [
+                ("__connect.errors.topic", record.topic.clone()),
+                ("__connect.errors.partition", record.partition.to_string()),
+                ("__connect.errors.offset", record.offset.to_string()),
+                ("__connect.errors.connector.name", self.spec.connector.clone()),
+                ("__connect.errors.task.id", self.spec.id.to_string()),
+                ("__connect.errors.exception.message", message.to_owned()),
+            ] {
+                headers.push((name.to_owned(), Some(value.into_bytes())));
+            }
+        }
+        let dead = ProducerRecord {
+            topic: topic.clone(),
+            partition: None,
+            key: record.key.clone(),
+            value: record.value.clone(),
+            timestamp: Some(record.timestamp),
+            headers,
+        };
+        self.ctx
+            .log
+            .append(vec![dead])
+            .map(|_| ())
+            .map_err(|e| format!("{message}; writing it to the dead-letter queue {topic} failed too: {e}"))
+    }
+
+    fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
+        let positions: Vec<(TopicPartition, i64)> = next.into_iter().collect();
+        self.ctx
+            .group_offsets
+            .commit(self.ctx.log.as_ref(), &self.group, &positions)
+            .map_err(|e| format!("cannot commit the positions of {}: {e}", self.group))?;
+        self.positions.extend(positions);
+        Ok(())
+    }
+}
