@@ -14,6 +14,21 @@ pub const CONFIG_TOPIC: &str = "connect-configs";
 
 pub type Config = BTreeMap<String, String>;
 
+/// What the user asked a connector to be: running, paused or stopped (no tasks at all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TargetState {
+    #[default]
+    Started,
+    Paused,
+    Stopped,
+}
+
+pub struct StoredConnector {
+    pub config: Config,
+    pub target: TargetState,
+}
+
 pub struct ConfigStore {
     log: Arc<dyn TopicLog>,
 }
@@ -24,23 +39,37 @@ impl ConfigStore {
     }
 
     /// The connectors that exist, replayed from the topic (latest record per key wins).
-    pub fn load(&self) -> anyhow::Result<BTreeMap<String, Config>> {
-        let mut connectors = BTreeMap::new();
+    pub fn load(&self) -> anyhow::Result<BTreeMap<String, StoredConnector>> {
+        let mut configs = BTreeMap::new();
+        let mut targets = BTreeMap::new();
         for record in read_all(self.log.as_ref(), CONFIG_TOPIC)? {
-            let Some(name) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()?.strip_prefix("connector-").map(String::from)) else {
-                continue;
-            };
-            match record.value.as_deref().map(properties) {
-                Some(Ok(config)) => {
-                    connectors.insert(name, config);
+            let Some(key) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else { continue };
+            if let Some(name) = key.strip_prefix("connector-") {
+                match record.value.as_deref().map(properties) {
+                    Some(Ok(config)) => {
+                        configs.insert(name.to_owned(), config);
+                    }
+                    Some(Err(e)) => tracing::warn!(connector = %name, "ignoring an unreadable config record: {e}"),
+                    None => {
+                        configs.remove(name);
+                    }
                 }
-                Some(Err(e)) => tracing::warn!(connector = %name, "ignoring an unreadable config record: {e}"),
-                None => {
-                    connectors.remove(&name);
-                }
+            } else if let Some(name) = key.strip_prefix("target-state-") {
+                let target = record.value.as_deref().and_then(|v| serde_json::from_slice::<TargetRecord>(v).ok());
+                targets.insert(name.to_owned(), target.map(|t| t.state).unwrap_or_default());
             }
         }
-        Ok(connectors)
+        Ok(configs
+            .into_iter()
+            .map(|(name, config)| {
+                let target = targets.get(&name).copied().unwrap_or_default();
+                (name, StoredConnector { config, target })
+            })
+            .collect())
+    }
+
+    pub fn put_target_state(&self, name: &str, target: TargetState) -> anyhow::Result<()> {
+        self.append(vec![record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target })))])
     }
 
     pub fn put_connector(&self, name: &str, config: &Config) -> anyhow::Result<()> {
@@ -80,6 +109,11 @@ fn record(key: String, value: Option<serde_json::Value>) -> ProducerRecord {
         timestamp: None,
         headers: Vec::new(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct TargetRecord {
+    state: TargetState,
 }
 
 fn properties(value: &[u8]) -> anyhow::Result<Config> {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::runtime::{Plugin, PluginError, PluginKind, PluginRegistry};
 use crate::worker::{TaskHandle, TaskSpec, WorkerContext, start_task};
-use config_store::{Config, ConfigStore};
+use config_store::{Config, ConfigStore, TargetState};
 use status::{State, Status};
 use validate::ConfigProblem;
 
@@ -70,8 +70,17 @@ pub struct TaskStatus {
 struct Connector {
     config: Config,
     plugin: Arc<Plugin>,
+    target: TargetState,
     task_configs: Vec<Config>,
-    tasks: Vec<TaskHandle>,
+    tasks: BTreeMap<u32, TaskHandle>,
+}
+
+impl Connector {
+    fn stop_tasks(&mut self) {
+        for (_, task) in std::mem::take(&mut self.tasks) {
+            task.stop();
+        }
+    }
 }
 
 pub struct Herder {
@@ -79,20 +88,23 @@ pub struct Herder {
     registry: Arc<PluginRegistry>,
     configs: ConfigStore,
     connectors: Mutex<BTreeMap<String, Connector>>,
-    /// Serializes create/update/delete, so two requests for one name cannot interleave.
+    /// Serializes every change, so two requests for one name cannot interleave.
     changing: Mutex<()>,
 }
 
 impl Herder {
-    /// Restores and starts every connector recorded in `connect-configs`.
+    /// Restores every connector recorded in `connect-configs`, in its target state.
     pub fn start(ctx: Arc<WorkerContext>, registry: Arc<PluginRegistry>) -> anyhow::Result<Herder> {
         let configs = ConfigStore::new(ctx.log.clone());
         let stored = configs.load()?;
         let herder = Herder { ctx, registry, configs, connectors: Mutex::new(BTreeMap::new()), changing: Mutex::new(()) };
-        for (name, config) in stored {
-            tracing::info!(connector = %name, "restoring connector");
-            if let Err(e) = herder.start_connector(&name, config) {
-                tracing::error!(connector = %name, "cannot restore connector: {e}");
+        for (name, connector) in stored {
+            tracing::info!(connector = %name, target = ?connector.target, "restoring connector");
+            match herder.plugin_for(&connector.config) {
+                Ok(plugin) => {
+                    herder.launch(&name, connector.config, plugin, connector.target);
+                }
+                Err(e) => tracing::error!(connector = %name, "cannot restore connector: {e}"),
             }
         }
         Ok(herder)
@@ -110,7 +122,7 @@ impl Herder {
         self.connectors.lock().unwrap().keys().cloned().collect()
     }
 
-    pub fn create(&self, name: &str, mut config: Config) -> Result<ConnectorInfo, HerderError> {
+    pub fn create(&self, name: &str, mut config: Config, target: TargetState) -> Result<ConnectorInfo, HerderError> {
         check_name(name)?;
         config.insert("name".into(), name.to_owned());
         let _changing = self.changing.lock().unwrap();
@@ -119,7 +131,10 @@ impl Herder {
         }
         let plugin = self.plugin_for(&config)?;
         self.configs.put_connector(name, &config)?;
-        self.launch(name, config, plugin)
+        if target != TargetState::Started {
+            self.configs.put_target_state(name, target)?;
+        }
+        Ok(self.launch(name, config, plugin, target))
     }
 
     /// `PUT /connectors/{name}/config`: creates or reconfigures; true when it created.
@@ -135,23 +150,72 @@ impl Herder {
         config.insert("name".into(), name.to_owned());
         let plugin = self.plugin_for(&config)?;
         let _changing = self.changing.lock().unwrap();
-        let existed = self.stop_connector(name).is_some();
+        let previous = self.remove_connector(name);
+        let target = previous.as_ref().map_or(TargetState::Started, |c| c.target);
         self.configs.put_connector(name, &config)?;
-        Ok((self.launch(name, config, plugin)?, !existed))
+        Ok((self.launch(name, config, plugin, target), previous.is_none()))
     }
 
     pub fn delete(&self, name: &str) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
-        self.stop_connector(name).ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
+        self.remove_connector(name).ok_or_else(|| not_found(name))?;
         self.configs.delete(name)?;
         self.ctx.status.remove(name);
         tracing::info!(connector = %name, "deleted connector");
         Ok(())
     }
 
+    /// Stops the tasks but keeps their configs, so `resume` continues where they were.
+    pub fn pause(&self, name: &str) -> Result<(), HerderError> {
+        self.change_target(name, TargetState::Paused)
+    }
+
+    pub fn resume(&self, name: &str) -> Result<(), HerderError> {
+        self.change_target(name, TargetState::Started)
+    }
+
+    /// Shuts the tasks down and removes their configs: the connector keeps only its config.
+    pub fn stop(&self, name: &str) -> Result<(), HerderError> {
+        self.change_target(name, TargetState::Stopped)
+    }
+
+    /// Restarts the connector (asks the plugin for task configs again) and, with
+    /// `include_tasks`, its tasks; `only_failed` limits both to what has FAILED.
+    pub fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<(), HerderError> {
+        let _changing = self.changing.lock().unwrap();
+        let connector_failed = self.ctx.status.connector_status(name).is_some_and(|s| s.state == State::Failed);
+        if !self.connectors.lock().unwrap().contains_key(name) {
+            return Err(not_found(name));
+        }
+        if !only_failed || connector_failed {
+            let connector = self.remove_connector(name).ok_or_else(|| not_found(name))?;
+            self.launch(name, connector.config, connector.plugin, connector.target);
+            return Ok(());
+        }
+        if include_tasks {
+            let failed: Vec<u32> = self
+                .ctx
+                .status
+                .task_statuses(name)
+                .into_iter()
+                .filter(|(_, s)| s.state == State::Failed)
+                .map(|(id, _)| id)
+                .collect();
+            for id in failed {
+                self.restart_task_locked(name, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn restart_task(&self, name: &str, id: u32) -> Result<(), HerderError> {
+        let _changing = self.changing.lock().unwrap();
+        self.restart_task_locked(name, id)
+    }
+
     pub fn info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
         let connectors = self.connectors.lock().unwrap();
-        let connector = connectors.get(name).ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
+        let connector = connectors.get(name).ok_or_else(|| not_found(name))?;
         Ok(info(name, connector))
     }
 
@@ -161,7 +225,7 @@ impl Herder {
 
     pub fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
         let connectors = self.connectors.lock().unwrap();
-        let connector = connectors.get(name).ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
+        let connector = connectors.get(name).ok_or_else(|| not_found(name))?;
         Ok(connector.task_configs.clone())
     }
 
@@ -184,9 +248,9 @@ impl Herder {
 
     /// Stops every connector, letting each task commit what it finished.
     pub fn shutdown(&self) {
-        let names = self.connector_names();
-        for name in names {
-            self.stop_connector(&name);
+        let _changing = self.changing.lock().unwrap();
+        for name in self.connector_names() {
+            self.remove_connector(&name);
         }
     }
 
@@ -212,48 +276,103 @@ impl Herder {
         Ok(plugin)
     }
 
-    fn launch(&self, name: &str, config: Config, plugin: Arc<Plugin>) -> Result<ConnectorInfo, HerderError> {
-        let connector = self.build_connector(name, config, plugin);
-        let info = info(name, &connector);
-        self.connectors.lock().unwrap().insert(name.to_owned(), connector);
-        tracing::info!(connector = %name, tasks = info.tasks.len(), "started connector");
-        Ok(info)
+    fn change_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        let _changing = self.changing.lock().unwrap();
+        let current = self.connectors.lock().unwrap().get(name).map(|c| c.target).ok_or_else(|| not_found(name))?;
+        if current == target {
+            return Ok(());
+        }
+        let connector = self.remove_connector(name).ok_or_else(|| not_found(name))?;
+        self.configs.put_target_state(name, target)?;
+        if target == TargetState::Paused && !connector.task_configs.is_empty() {
+            // Pausing keeps the task configs: the same tasks come back on resume.
+            let Connector { config, plugin, task_configs, .. } = connector;
+            let paused = Connector { config, plugin, target, task_configs, tasks: BTreeMap::new() };
+            self.ctx.status.connector(name, State::Paused, None);
+            for id in 0..paused.task_configs.len() as u32 {
+                self.ctx.status.task(name, id, State::Paused, None);
+            }
+            self.connectors.lock().unwrap().insert(name.to_owned(), paused);
+        } else if target == TargetState::Started && connector.target == TargetState::Paused {
+            let mut resumed = Connector { target, ..connector };
+            self.ctx.status.connector(name, State::Running, None);
+            self.start_tasks(name, &mut resumed);
+            self.connectors.lock().unwrap().insert(name.to_owned(), resumed);
+        } else {
+            self.launch(name, connector.config, connector.plugin, target);
+        }
+        tracing::info!(connector = %name, ?target, "changed target state");
+        Ok(())
     }
 
-    fn start_connector(&self, name: &str, config: Config) -> Result<(), HerderError> {
-        let plugin = self.plugin_for(&config)?;
-        self.launch(name, config, plugin).map(|_| ())
+    fn restart_task_locked(&self, name: &str, id: u32) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().unwrap();
+        let connector = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let config = connector
+            .task_configs
+            .get(id as usize)
+            .cloned()
+            .ok_or_else(|| HerderError::NotFound(format!("Task {name}-{id} not found")))?;
+        if let Some(task) = connector.tasks.remove(&id) {
+            task.stop();
+        }
+        if connector.target == TargetState::Started {
+            let spec = TaskSpec { connector: name.to_owned(), id, config, plugin: connector.plugin.clone() };
+            connector.tasks.insert(id, start_task(self.ctx.clone(), spec));
+        }
+        Ok(())
+    }
+
+    /// Builds the connector in `target` state and registers it.
+    fn launch(&self, name: &str, config: Config, plugin: Arc<Plugin>, target: TargetState) -> ConnectorInfo {
+        let connector = self.build_connector(name, config, plugin, target);
+        let info = info(name, &connector);
+        self.connectors.lock().unwrap().insert(name.to_owned(), connector);
+        tracing::info!(connector = %name, tasks = info.tasks.len(), ?target, "started connector");
+        info
     }
 
     /// Asks the plugin to split the work, records the task configs and starts the tasks. A
     /// failure here leaves the connector in place, FAILED with the reason, as in Kafka Connect.
-    fn build_connector(&self, name: &str, config: Config, plugin: Arc<Plugin>) -> Connector {
-        let mut connector = Connector { config, plugin, task_configs: Vec::new(), tasks: Vec::new() };
-        match self.generate_task_configs(name, &connector) {
-            Ok(task_configs) => {
-                if let Err(e) = self.configs.put_tasks(name, &task_configs) {
-                    self.ctx.status.connector(name, State::Failed, Some(format!("{e:#}")));
-                    return connector;
-                }
-                self.ctx.status.connector(name, State::Running, None);
-                connector.tasks = task_configs
-                    .iter()
-                    .enumerate()
-                    .map(|(id, config)| {
-                        let spec = TaskSpec {
-                            connector: name.to_owned(),
-                            id: id as u32,
-                            config: config.clone(),
-                            plugin: connector.plugin.clone(),
-                        };
-                        start_task(self.ctx.clone(), spec)
-                    })
-                    .collect();
-                connector.task_configs = task_configs;
+    fn build_connector(&self, name: &str, config: Config, plugin: Arc<Plugin>, target: TargetState) -> Connector {
+        let mut connector = Connector { config, plugin, target, task_configs: Vec::new(), tasks: BTreeMap::new() };
+        self.ctx.status.remove_tasks(name);
+        if target == TargetState::Stopped {
+            if let Err(e) = self.configs.put_tasks(name, &[]) {
+                tracing::warn!(connector = %name, "cannot record the removed task configs: {e:#}");
             }
-            Err(e) => self.ctx.status.connector(name, State::Failed, Some(e.to_string())),
+            self.ctx.status.connector(name, State::Stopped, None);
+            return connector;
+        }
+        let task_configs = match self.generate_task_configs(name, &connector) {
+            Ok(task_configs) => task_configs,
+            Err(e) => {
+                self.ctx.status.connector(name, State::Failed, Some(e.to_string()));
+                return connector;
+            }
+        };
+        if let Err(e) = self.configs.put_tasks(name, &task_configs) {
+            self.ctx.status.connector(name, State::Failed, Some(format!("{e:#}")));
+            return connector;
+        }
+        connector.task_configs = task_configs;
+        if target == TargetState::Paused {
+            self.ctx.status.connector(name, State::Paused, None);
+            for id in 0..connector.task_configs.len() as u32 {
+                self.ctx.status.task(name, id, State::Paused, None);
+            }
+        } else {
+            self.ctx.status.connector(name, State::Running, None);
+            self.start_tasks(name, &mut connector);
         }
         connector
+    }
+
+    fn start_tasks(&self, name: &str, connector: &mut Connector) {
+        for (id, config) in connector.task_configs.iter().enumerate() {
+            let spec = TaskSpec { connector: name.to_owned(), id: id as u32, config: config.clone(), plugin: connector.plugin.clone() };
+            connector.tasks.insert(id as u32, start_task(self.ctx.clone(), spec));
+        }
     }
 
     fn generate_task_configs(&self, name: &str, connector: &Connector) -> Result<Vec<Config>, PluginError> {
@@ -275,13 +394,16 @@ impl Herder {
             .collect())
     }
 
-    fn stop_connector(&self, name: &str) -> Option<()> {
-        let connector = self.connectors.lock().unwrap().remove(name)?;
-        for task in connector.tasks {
-            task.stop();
-        }
-        Some(())
+    /// Takes the connector out and stops its tasks (each commits what it finished).
+    fn remove_connector(&self, name: &str) -> Option<Connector> {
+        let mut connector = self.connectors.lock().unwrap().remove(name)?;
+        connector.stop_tasks();
+        Some(connector)
     }
+}
+
+fn not_found(name: &str) -> HerderError {
+    HerderError::NotFound(name.to_owned())
 }
 
 fn info(name: &str, connector: &Connector) -> ConnectorInfo {
@@ -297,8 +419,8 @@ fn check_name(name: &str) -> Result<(), HerderError> {
     if name.trim().is_empty() {
         return Err(HerderError::BadRequest("Connector name must not be empty: give \"name\" in the request".into()));
     }
-    if name.chars().any(char::is_control) {
-        return Err(HerderError::BadRequest(format!("Connector name {name:?} must not contain control characters")));
+    if name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(HerderError::BadRequest(format!("Connector name {name:?} must not contain '/' or control characters")));
     }
     Ok(())
 }

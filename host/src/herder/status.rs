@@ -16,6 +16,7 @@ pub enum State {
     Unassigned,
     Running,
     Paused,
+    Stopped,
     Failed,
     Restarting,
 }
@@ -72,6 +73,11 @@ impl StatusStore {
     pub fn remove(&self, name: &str) {
         self.write(format!("status-connector-{name}"), None);
         self.connectors.write().unwrap().remove(name);
+        self.remove_tasks(name);
+    }
+
+    /// Forgets the task statuses of a connector that has no tasks any more.
+    pub fn remove_tasks(&self, name: &str) {
         let ids: Vec<u32> = self.task_statuses(name).into_iter().map(|(id, _)| id).collect();
         for id in ids {
             self.write(format!("status-task-{name}-{id}"), None);

@@ -2,15 +2,15 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, JsonBody, blocking};
-use crate::herder::config_store::Config;
+use crate::herder::config_store::{Config, TargetState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,12 +21,35 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{name}/tasks", get(tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
         .route("/connectors/{name}/tasks-config", get(tasks_config))
+        .route("/connectors/{name}/pause", put(pause))
+        .route("/connectors/{name}/resume", put(resume))
+        .route("/connectors/{name}/stop", put(stop))
+        .route("/connectors/{name}/restart", post(restart))
+        .route("/connectors/{name}/tasks/{task}/restart", post(restart_task))
 }
 
 #[derive(Deserialize)]
 struct CreateRequest {
     name: Option<String>,
     config: Option<Config>,
+    initial_state: Option<InitialState>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+enum InitialState {
+    Running,
+    Paused,
+    Stopped,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestartParams {
+    #[serde(default)]
+    include_tasks: Option<bool>,
+    #[serde(default)]
+    only_failed: Option<bool>,
 }
 
 /// `GET /connectors`, or with `?expand=status` and/or `?expand=info` a map from each name to
@@ -60,7 +83,12 @@ async fn create(State(state): State<AppState>, JsonBody(request): JsonBody<Creat
         ApiError::BadRequest("the request needs \"config\": {\"name\":\"...\",\"config\":{\"connector.class\":\"...\",...}}".into())
     })?;
     let name = request.name.or_else(|| config.get("name").cloned()).unwrap_or_default();
-    let info = blocking(move || Ok(state.herder.create(&name, config)?)).await?;
+    let target = match request.initial_state {
+        None | Some(InitialState::Running) => TargetState::Started,
+        Some(InitialState::Paused) => TargetState::Paused,
+        Some(InitialState::Stopped) => TargetState::Stopped,
+    };
+    let info = blocking(move || Ok(state.herder.create(&name, config, target)?)).await?;
     let location = format!("/connectors/{}", url::form_urlencoded::byte_serialize(info.name.as_bytes()).collect::<String>());
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
 }
@@ -119,5 +147,47 @@ async fn tasks_config(State(state): State<AppState>, Path(name): Path<String>) -
 
 async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     blocking(move || Ok(state.herder.delete(&name)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    blocking(move || Ok(state.herder.pause(&name)?)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    blocking(move || Ok(state.herder.resume(&name)?)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    blocking(move || Ok(state.herder.stop(&name)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Plain `POST .../restart` answers 204; with `includeTasks` or `onlyFailed` it answers 202
+/// with the status, as Kafka Connect does.
+async fn restart(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(params): Query<RestartParams>,
+) -> Result<Response, ApiError> {
+    let detailed = params.include_tasks.is_some() || params.only_failed.is_some();
+    let include_tasks = params.include_tasks.unwrap_or(false);
+    let only_failed = params.only_failed.unwrap_or(false);
+    let herder = state.herder.clone();
+    let restarted = name.clone();
+    blocking(move || Ok(herder.restart(&restarted, include_tasks, only_failed)?)).await?;
+    if !detailed {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok((StatusCode::ACCEPTED, Json(state.herder.status(&name)?)).into_response())
+}
+
+async fn restart_task(
+    State(state): State<AppState>,
+    Path((name, task)): Path<(String, u32)>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || Ok(state.herder.restart_task(&name, task)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
