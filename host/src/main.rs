@@ -138,6 +138,7 @@ async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     }
     let config = StandaloneConfig {
         listen: SocketAddr::new(args.rest_host, port),
+        compiled_cache: args.data_dir.join("compiled"),
         data_dir: args.data_dir,
         plugin_path,
         worker_config,

@@ -23,6 +23,8 @@ pub struct StandaloneConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub plugin_path: Vec<PathBuf>,
+    /// Where compiled plugins are cached; several workers may share it.
+    pub compiled_cache: PathBuf,
     /// Worker properties such as `key.converter` and `value.converter.schemas.enable`.
     pub worker_config: BTreeMap<String, String>,
     pub limits: TaskLimits,
@@ -91,7 +93,7 @@ fn start_herder(
     if registry.plugins().is_empty() {
         tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: connectors cannot be created until the plugin path has some");
     }
-    let runtime = Arc::new(Runtime::new(config.data_dir.join("compiled"), config.limits)?);
+    let runtime = Arc::new(Runtime::new(config.compiled_cache, config.limits)?);
     runtime.precompile(&registry);
     let worker_id = format!("{}:{}", hostname(addr), addr.port());
     let ctx = Arc::new(WorkerContext {

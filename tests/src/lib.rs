@@ -22,6 +22,8 @@ pub async fn start_worker(data_dir: &Path) -> Standalone {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.to_owned(),
         plugin_path: vec![plugin_path()],
+        // Shared by every test, so each plugin is compiled once per run, not once per test.
+        compiled_cache: plugin_path().join("compiled"),
         worker_config: Default::default(),
         limits: Default::default(),
     };

@@ -65,8 +65,11 @@ impl ComponentCache {
     fn store(&self, path: &Path, component: &Component) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let bytes = component.serialize().map_err(|e| anyhow::anyhow!("{e}"))?;
-        // Write then rename, so a crash never leaves a truncated file under the final name.
-        let tmp = path.with_extension("tmp");
+        // Write then rename, so a crash never leaves a truncated file under the final name;
+        // the temporary name is unique, as other workers may share the cache directory.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp-{}-{unique}", std::process::id()));
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(tmp, path)?;
         Ok(())

@@ -8,6 +8,10 @@ use wasmconnect_log::ProducerRecord;
 
 use super::offsets::SourceOffsets;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
+
+/// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
+/// plugin that keeps answering "nothing yet, poll again" cannot spin a core.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(50);
 use crate::runtime::{PluginError, PolledRecord, SourceInstance};
 
 pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
@@ -34,8 +38,9 @@ fn poll_until_stopped(
         let wait = match instance.poll() {
             Ok((records, wait)) => {
                 failures = 0;
+                let idle = records.is_empty();
                 write(ctx, &spec.connector, records, converters)?;
-                wait
+                if idle { wait.max(MIN_IDLE_WAIT) } else { wait }
             }
             Err(PluginError::Retriable(message)) => {
                 failures += 1;
