@@ -1,1 +1,102 @@
+//! Topic logs: where records live between sources and sinks.
+//!
+//! `TopicLog` is what the worker needs from a Kafka-like log; `EmbeddedLog` is the durable,
+//! file-backed implementation a standalone worker uses, so nothing else has to be installed.
 
+mod embedded;
+mod partitioner;
+
+use std::time::Duration;
+
+pub use embedded::{EmbeddedLog, EmbeddedOptions, FsyncPolicy};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+pub type Header = (String, Option<Vec<u8>>);
+
+/// A record to append. Without a partition, keyed records are spread by key hash (as
+/// Kafka's default partitioner does) and unkeyed ones go to partition 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProducerRecord {
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopicConfig {
+    pub partitions: i32,
+    /// Recorded for the topic's consumers; the embedded log does not compact (yet).
+    pub compacted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("invalid topic name {name:?}: {reason}")]
+    InvalidTopic { name: String, reason: &'static str },
+    #[error("topic {0} does not exist")]
+    UnknownTopic(String),
+    #[error("topic {topic} has no partition {partition} (it has {partitions})")]
+    UnknownPartition { topic: String, partition: i32, partitions: i32 },
+    #[error("topic {0} exists with {1} partitions")]
+    PartitionMismatch(String, i32),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("corrupt log data in {path}: {reason}")]
+    Corrupt { path: String, reason: String },
+}
+
+pub trait TopicLog: Send + Sync + 'static {
+    /// Appends all records atomically: after a crash at any point either all of them are
+    /// visible or none. Missing topics are created. Returns (partition, offset) per record.
+    fn append(&self, records: Vec<ProducerRecord>) -> Result<Vec<(i32, i64)>, LogError>;
+    /// Creates a topic; false if it existed already (with the same partition count).
+    fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError>;
+    /// Every topic, sorted.
+    fn topics(&self) -> Vec<String>;
+    fn partitions(&self, topic: &str) -> Option<i32>;
+    /// Up to `max` records with offset >= `from`; empty at the end of the partition.
+    fn read(&self, tp: &TopicPartition, from: i64, max: usize) -> Result<Vec<ConsumerRecord>, LogError>;
+    /// The offset the next record of the partition will get.
+    fn end_offset(&self, tp: &TopicPartition) -> Result<i64, LogError>;
+    /// How many appends have completed so far; pass it to `wait_for_append`.
+    fn append_count(&self) -> u64;
+    /// Blocks until an append completes after `seen` was read, or `timeout` passes.
+    fn wait_for_append(&self, seen: u64, timeout: Duration) -> u64;
+}
+
+/// Kafka's rules: 1 to 249 characters of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), LogError> {
+    let invalid = |reason| Err(LogError::InvalidTopic { name: name.to_owned(), reason });
+    if name.is_empty() {
+        return invalid("it is empty");
+    }
+    if name.len() > 249 {
+        return invalid("it is longer than 249 characters");
+    }
+    if name == "." || name == ".." {
+        return invalid("'.' and '..' are not allowed");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return invalid("only ASCII letters, digits, '.', '_' and '-' are allowed");
+    }
+    Ok(())
+}

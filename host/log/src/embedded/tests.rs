@@ -1,0 +1,206 @@
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::*;
+
+fn record(topic: &str, key: Option<&str>, value: &str) -> ProducerRecord {
+    ProducerRecord {
+        topic: topic.into(),
+        partition: None,
+        key: key.map(|k| k.as_bytes().to_vec()),
+        value: Some(value.as_bytes().to_vec()),
+        timestamp: Some(42),
+        headers: Vec::new(),
+    }
+}
+
+fn tp(topic: &str, partition: i32) -> TopicPartition {
+    TopicPartition { topic: topic.into(), partition }
+}
+
+fn values(log: &EmbeddedLog, topic: &str, partition: i32) -> Vec<String> {
+    log.read(&tp(topic, partition), 0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .collect()
+}
+
+fn open(dir: &Path) -> EmbeddedLog {
+    EmbeddedLog::open(dir, EmbeddedOptions::default()).unwrap()
+}
+
+fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "log")).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn append_and_read_back_with_headers_nulls_and_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let mut with_headers = record("t", Some("k"), "v1");
+    with_headers.headers = vec![("h".into(), Some(b"x".to_vec())), ("none".into(), None)];
+    let tombstone = ProducerRecord { value: None, key: None, ..record("t", None, "") };
+    assert_eq!(log.append(vec![with_headers.clone(), tombstone]).unwrap(), vec![(0, 0), (0, 1)]);
+    assert_eq!(log.append(vec![record("t", None, "v3")]).unwrap(), vec![(0, 2)]);
+
+    let read = log.read(&tp("t", 0), 0, 100).unwrap();
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[0].headers, with_headers.headers);
+    assert_eq!(read[0].key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(read[0].timestamp, 42);
+    assert_eq!((read[1].key.clone(), read[1].value.clone()), (None, None));
+    assert_eq!(read.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![0, 1, 2]);
+    // Reading from the middle of a batch, and with a limit.
+    assert_eq!(log.read(&tp("t", 0), 1, 1).unwrap()[0].offset, 1);
+    assert!(log.read(&tp("t", 0), 3, 10).unwrap().is_empty());
+    assert_eq!(log.end_offset(&tp("t", 0)).unwrap(), 3);
+    assert_eq!(log.topics(), vec!["t".to_owned()]);
+    assert!(matches!(log.read(&tp("missing", 0), 0, 1), Err(LogError::UnknownTopic(_))));
+}
+
+#[test]
+fn topics_are_created_on_first_write_and_names_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    assert_eq!(log.partitions("new"), None);
+    log.append(vec![record("new", None, "x")]).unwrap();
+    assert_eq!(log.partitions("new"), Some(1));
+    assert!(log.create_topic("multi", TopicConfig { partitions: 3, compacted: true }).unwrap());
+    assert!(!log.create_topic("multi", TopicConfig { partitions: 3, compacted: true }).unwrap());
+    assert!(matches!(log.create_topic("multi", TopicConfig { partitions: 2, compacted: false }), Err(LogError::PartitionMismatch(..))));
+    for bad in ["", ".", "..", "a/b", "spaces here", &"x".repeat(250)] {
+        assert!(matches!(log.append(vec![record(bad, None, "x")]), Err(LogError::InvalidTopic { .. })), "{bad:?}");
+    }
+    assert_eq!(log.topics(), vec!["multi".to_owned(), "new".to_owned()]);
+}
+
+#[test]
+fn reopening_restores_topics_offsets_and_keyed_partitioning() {
+    let dir = tempfile::tempdir().unwrap();
+    let placed = {
+        let log = open(dir.path());
+        log.create_topic("keyed", TopicConfig { partitions: 4, compacted: false }).unwrap();
+        let placed = log.append(vec![record("keyed", Some("alice"), "1"), record("keyed", Some("bob"), "2")]).unwrap();
+        log.append(vec![record("plain", None, "a"), record("plain", None, "b")]).unwrap();
+        placed
+    };
+    let log = open(dir.path());
+    assert_eq!(log.partitions("keyed"), Some(4));
+    assert_eq!(values(&log, "plain", 0), vec!["a", "b"]);
+    assert_eq!(log.append(vec![record("plain", None, "c")]).unwrap(), vec![(0, 2)]);
+    // The same key lands on the same partition after a restart.
+    let again = log.append(vec![record("keyed", Some("alice"), "3"), record("keyed", Some("bob"), "4")]).unwrap();
+    assert_eq!(placed[0].0, again[0].0);
+    assert_eq!(placed[1].0, again[1].0);
+}
+
+#[test]
+fn a_torn_tail_is_truncated_on_open_and_appends_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = open(dir.path());
+        log.append(vec![record("t", None, "kept")]).unwrap();
+        log.append(vec![record("t", None, "torn-away")]).unwrap();
+    }
+    let segment = segment_files(&dir.path().join("t").join("0")).pop().unwrap();
+    let len = std::fs::metadata(&segment).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&segment).unwrap().set_len(len - 3).unwrap();
+
+    let log = open(dir.path());
+    assert_eq!(values(&log, "t", 0), vec!["kept"]);
+    assert_eq!(log.append(vec![record("t", None, "next")]).unwrap(), vec![(0, 1)]);
+    drop(log);
+    assert_eq!(values(&open(dir.path()), "t", 0), vec!["kept", "next"]);
+}
+
+#[test]
+fn a_corrupted_batch_and_everything_after_it_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = open(dir.path());
+        for v in ["one", "two", "three"] {
+            log.append(vec![record("t", None, v)]).unwrap();
+        }
+    }
+    let segment = segment_files(&dir.path().join("t").join("0")).pop().unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    // Flip the last byte of the second batch's payload ("two").
+    let second_end = bytes.windows(3).position(|w| w == b"two").unwrap() + 2;
+    bytes[second_end] ^= 0x20;
+    std::fs::write(&segment, bytes).unwrap();
+
+    let log = open(dir.path());
+    assert_eq!(values(&log, "t", 0), vec!["one"]);
+    assert_eq!(log.end_offset(&tp("t", 0)).unwrap(), 1);
+}
+
+#[test]
+fn an_append_without_its_commit_marker_is_rolled_back_in_every_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = open(dir.path());
+        log.append(vec![record("data", None, "committed"), record("offsets", None, "o1")]).unwrap();
+        log.crash_before_commit.store(true, Ordering::Relaxed);
+        assert!(log.append(vec![record("data", None, "lost"), record("offsets", None, "o2")]).is_err());
+        // The "crash": the process stops here, with both batches on disk but no marker.
+    }
+    let files = segment_files(&dir.path().join("data").join("0"));
+    let on_disk = std::fs::read(&files[0]).unwrap();
+    assert!(on_disk.windows(4).any(|w| w == b"lost"), "the uncommitted batch was written");
+
+    let log = open(dir.path());
+    assert_eq!(values(&log, "data", 0), vec!["committed"]);
+    assert_eq!(values(&log, "offsets", 0), vec!["o1"]);
+    assert_eq!(log.append(vec![record("data", None, "after")]).unwrap(), vec![(0, 1)]);
+    drop(log);
+    assert_eq!(values(&open(dir.path()), "data", 0), vec!["committed", "after"]);
+}
+
+#[test]
+fn segments_roll_and_reads_span_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedOptions { segment_bytes: 200, ..EmbeddedOptions::default() };
+    let expected: Vec<String> = (0..30).map(|i| format!("value-{i:03}")).collect();
+    {
+        let log = EmbeddedLog::open(dir.path(), options.clone()).unwrap();
+        for v in &expected {
+            log.append(vec![record("t", None, v)]).unwrap();
+        }
+        let inner = log.inner.read().unwrap();
+        assert!(inner.topics["t"].partitions[0].segment_count() > 3);
+    }
+    let log = EmbeddedLog::open(dir.path(), options).unwrap();
+    assert_eq!(values(&log, "t", 0), expected);
+    let middle = log.read(&tp("t", 0), 17, 5).unwrap();
+    assert_eq!(middle.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![17, 18, 19, 20, 21]);
+}
+
+#[test]
+fn wait_for_append_wakes_on_append_and_times_out_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(dir.path()));
+    let seen = log.append_count();
+    assert_eq!(log.wait_for_append(seen, Duration::from_millis(50)), seen, "nothing appended");
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            log.append(vec![record("t", None, "x")]).unwrap();
+        })
+    };
+    assert_eq!(log.wait_for_append(seen, Duration::from_secs(30)), seen + 1);
+    writer.join().unwrap();
+}
+
+#[test]
+fn an_explicit_partition_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let mut bad = record("t", None, "x");
+    bad.partition = Some(5);
+    assert!(matches!(log.append(vec![bad]), Err(LogError::UnknownPartition { partition: 5, .. })));
+}
