@@ -146,10 +146,13 @@ impl SchemaInterner {
             .iter()
             .map(|f| wit::Field { name: f.name.clone(), schema: self.intern(&f.schema) })
             .collect();
+        // A default that does not fit its schema cannot be written; the converter that parsed
+        // the schema has already checked it, so this only drops what was never valid.
         let default_json = schema
             .default
             .as_ref()
-            .map(|d| wasmconnect_convert::value_to_json(Some(schema), d).to_string());
+            .and_then(|d| wasmconnect_convert::value_to_json(Some(schema), d).ok())
+            .map(|json| json.to_string());
         let index = self.table.len() as u32;
         self.table.push(wit::Schema {
             type_: wit_schema_type(schema.schema_type),
