@@ -31,6 +31,8 @@ pub(crate) fn data_error(message: impl Into<String>) -> ConvertError {
     ConvertError::Data(message.into())
 }
 
+// The method names are Kafka Connect's (`fromConnectData`/`toConnectData`), which its users know.
+#[allow(clippy::wrong_self_convention)]
 pub trait Converter: Send + Sync {
     /// Connect data to record bytes; `None` is a null key or value.
     fn from_connect_data(&self, topic: &str, data: &Data) -> Result<Option<Vec<u8>>, ConvertError>;
