@@ -1,1 +1,205 @@
+//! The SDK for wasmconnect plugins: write a Kafka-Connect-style source or sink in Rust and
+//! build it into a WebAssembly component (`cargo build --target wasm32-wasip2`).
+//!
+//! A source implements [`Source`] and calls [`source_plugin!`]; a sink implements [`Sink`]
+//! and calls [`sink_plugin!`]. Enable the crate feature of the same name (`source` or
+//! `sink`). The plugin sees the outside world only through the host's imports: its
+//! [`Config`], [`log`], committed [`offsets`] and [`sql`].
 
+pub mod config;
+pub mod data;
+pub mod log;
+pub mod offsets;
+pub mod sql;
+#[doc(hidden)]
+pub mod __wire {
+    pub use crate::wire::decode_sink_batch;
+}
+mod wire;
+
+#[doc(hidden)]
+pub use wit_bindgen;
+
+// The generated export macros of the two worlds share names, and a component may only claim
+// the exports it really has.
+#[cfg(all(feature = "source", feature = "sink"))]
+compile_error!("enable one of the features `source` or `sink`: a plugin component exports one world");
+
+mod host {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "wasmconnect:connector/host",
+    });
+}
+
+/// The WIT types and imports, for plugins that need them directly.
+pub mod wit {
+    pub use crate::host::wasmconnect::connector::{config, log, offsets, sql, types};
+}
+
+#[cfg(feature = "source")]
+#[doc(hidden)]
+pub mod source_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "wasmconnect:connector/source",
+        pub_export_macro: true,
+        export_macro_name: "export_source_world",
+        default_bindings_module: "wasmconnect_sdk::source_bindings",
+        with: {
+            "wasmconnect:connector/types@0.1.0": crate::wit::types,
+            "wasmconnect:connector/log@0.1.0": crate::wit::log,
+            "wasmconnect:connector/config@0.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+        },
+    });
+}
+
+#[cfg(feature = "sink")]
+#[doc(hidden)]
+pub mod sink_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "wasmconnect:connector/sink",
+        pub_export_macro: true,
+        export_macro_name: "export_sink_world",
+        default_bindings_module: "wasmconnect_sdk::sink_bindings",
+        with: {
+            "wasmconnect:connector/types@0.1.0": crate::wit::types,
+            "wasmconnect:connector/log@0.1.0": crate::wit::log,
+            "wasmconnect:connector/config@0.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+        },
+    });
+}
+
+pub use config::Config;
+pub use data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value};
+pub use wire::SourceBatch;
+pub use wit::types::{ConnectorError, RecordError};
+
+/// Task configurations, as `task-configs` returns them.
+pub type TaskConfigs = Vec<Vec<(String, String)>>;
+
+/// A source connector: reads an external system and produces records.
+pub trait Source: Sized + 'static {
+    /// Splits the connector's work into at most `max_tasks` task configs; by default one
+    /// task with the connector's own config.
+    fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
+        let _ = max_tasks;
+        Ok(vec![config.to_pairs()])
+    }
+
+    fn start(config: Config) -> Result<Self, ConnectorError>;
+
+    /// Returns what was read since the last poll. Keep it short: the host calls again, after
+    /// the batch's `wait_ms` (see [`SourceBatch::wait`]).
+    fn poll(&mut self) -> Result<SourceBatch, ConnectorError>;
+
+    fn stop(&mut self) {}
+}
+
+/// A sink connector: writes records to an external system.
+pub trait Sink: Sized + 'static {
+    /// Splits the connector's work into at most `max_tasks` task configs; by default
+    /// `max_tasks` copies of the connector's config.
+    fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
+        Ok(vec![config.to_pairs(); max_tasks.max(1) as usize])
+    }
+
+    fn start(config: Config) -> Result<Self, ConnectorError>;
+
+    /// Writes the records; when it returns `Ok` they must be durable, because the host then
+    /// commits their offsets. A bad record is reported as `ConnectorError::Record` with its
+    /// index, and nothing of the batch may have been written.
+    fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError>;
+
+    fn stop(&mut self) {}
+}
+
+/// Exports a [`Source`] implementation as the plugin's component.
+#[cfg(feature = "source")]
+#[macro_export]
+macro_rules! source_plugin {
+    ($plugin:ty) => {
+        struct __WasmconnectSource;
+
+        ::std::thread_local! {
+            static __TASK: ::std::cell::RefCell<Option<$plugin>> = const { ::std::cell::RefCell::new(None) };
+        }
+
+        impl $crate::source_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSource {
+            fn task_configs(max_tasks: u32) -> Result<$crate::TaskConfigs, $crate::ConnectorError> {
+                <$plugin as $crate::Source>::task_configs(&$crate::Config::load(), max_tasks)
+            }
+        }
+
+        impl $crate::source_bindings::exports::wasmconnect::connector::source_task::Guest for __WasmconnectSource {
+            fn start() -> Result<(), $crate::ConnectorError> {
+                let task = <$plugin as $crate::Source>::start($crate::Config::load())?;
+                __TASK.with(|t| *t.borrow_mut() = Some(task));
+                Ok(())
+            }
+
+            fn poll() -> Result<$crate::wit::types::SourceBatch, $crate::ConnectorError> {
+                __TASK.with(|t| match t.borrow_mut().as_mut() {
+                    Some(task) => <$plugin as $crate::Source>::poll(task).map($crate::SourceBatch::into_wit),
+                    None => Err($crate::ConnectorError::Fatal("poll was called before start".into())),
+                })
+            }
+
+            fn stop() {
+                if let Some(mut task) = __TASK.with(|t| t.borrow_mut().take()) {
+                    <$plugin as $crate::Source>::stop(&mut task);
+                }
+            }
+        }
+
+        $crate::source_bindings::export_source_world!(__WasmconnectSource with_types_in $crate::source_bindings);
+    };
+}
+
+/// Exports a [`Sink`] implementation as the plugin's component.
+#[cfg(feature = "sink")]
+#[macro_export]
+macro_rules! sink_plugin {
+    ($plugin:ty) => {
+        struct __WasmconnectSink;
+
+        ::std::thread_local! {
+            static __TASK: ::std::cell::RefCell<Option<$plugin>> = const { ::std::cell::RefCell::new(None) };
+        }
+
+        impl $crate::sink_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSink {
+            fn task_configs(max_tasks: u32) -> Result<$crate::TaskConfigs, $crate::ConnectorError> {
+                <$plugin as $crate::Sink>::task_configs(&$crate::Config::load(), max_tasks)
+            }
+        }
+
+        impl $crate::sink_bindings::exports::wasmconnect::connector::sink_task::Guest for __WasmconnectSink {
+            fn start() -> Result<(), $crate::ConnectorError> {
+                let task = <$plugin as $crate::Sink>::start($crate::Config::load())?;
+                __TASK.with(|t| *t.borrow_mut() = Some(task));
+                Ok(())
+            }
+
+            fn put(batch: $crate::wit::types::SinkBatch) -> Result<(), $crate::ConnectorError> {
+                let records = $crate::__wire::decode_sink_batch(batch)?;
+                __TASK.with(|t| match t.borrow_mut().as_mut() {
+                    Some(task) => <$plugin as $crate::Sink>::put(task, records),
+                    None => Err($crate::ConnectorError::Fatal("put was called before start".into())),
+                })
+            }
+
+            fn stop() {
+                if let Some(mut task) = __TASK.with(|t| t.borrow_mut().take()) {
+                    <$plugin as $crate::Sink>::stop(&mut task);
+                }
+            }
+        }
+
+        $crate::sink_bindings::export_sink_world!(__WasmconnectSink with_types_in $crate::sink_bindings);
+    };
+}
