@@ -16,8 +16,13 @@ pub fn plugin_path() -> PathBuf {
     PathBuf::from(path)
 }
 
-/// Starts a standalone worker on a free loopback port with its data in `data_dir`.
+/// Starts a standalone worker on a free loopback port with its data in `data_dir`. Its log
+/// lines go to the test's output (shown when a test fails; RUST_LOG filters them).
 pub async fn start_worker(data_dir: &Path) -> Standalone {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
     let config = StandaloneConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.to_owned(),

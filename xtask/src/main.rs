@@ -73,16 +73,15 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds every bundled plugin and copies component + manifest into `out`.
+/// Builds every bundled plugin and copies component + manifest into `out`. Each plugin is
+/// built on its own: they enable different SDK features (one world each), which a shared
+/// build would merge.
 fn plugins(profile: Profile, out: &Path) -> anyhow::Result<()> {
-    let mut args = vec!["build", "--target", WASM_TARGET];
-    args.extend(profile.args());
-    for (package, _) in PLUGINS {
-        args.extend(["-p", package]);
-    }
-    cargo(&args).context("building the plugins needs the wasm32-wasip2 target: rustup target add wasm32-wasip2")?;
     std::fs::create_dir_all(out)?;
     for (package, stem) in PLUGINS {
+        let mut args = vec!["build", "--target", WASM_TARGET, "-p", package];
+        args.extend(profile.args());
+        cargo(&args).context("building the plugins needs the wasm32-wasip2 target: rustup target add wasm32-wasip2")?;
         let wasm = target_dir().join(WASM_TARGET).join(profile.dir()).join(format!("{}.wasm", package.replace('-', "_")));
         copy(&wasm, &out.join(format!("{stem}.wasm")))?;
         let manifest = root().join("plugins").join(package).join(format!("{stem}.toml"));
@@ -128,7 +127,17 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     plugins(Profile::Dev, &plugin_dir)?;
     // SAFETY: single-threaded at this point; the variable is read by the test processes.
     unsafe { std::env::set_var("WASMCONNECT_TEST_PLUGIN_PATH", &plugin_dir) };
-    let mut args = vec!["test", "--workspace", "--tests"];
-    args.extend(extra.iter().map(String::as_str));
-    cargo(&args)
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    // The host and its tests; then the SDK with each plugin, as each enables its own world.
+    let mut runs: Vec<Vec<&str>> = vec![vec!["test", "--workspace"]];
+    runs[0].extend(PLUGINS.iter().flat_map(|(package, _)| ["--exclude", package]));
+    runs[0].extend(["--exclude", "wasmconnect-sdk"]);
+    for (package, _) in PLUGINS {
+        runs.push(vec!["test", "-p", "wasmconnect-sdk", "-p", package]);
+    }
+    for mut args in runs {
+        args.extend(&extra);
+        cargo(&args)?;
+    }
+    Ok(())
 }

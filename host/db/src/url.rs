@@ -65,7 +65,8 @@ impl ConnectionConfig {
             port: parsed.port().unwrap_or(default_port),
             database: (!database.is_empty()).then(|| database.to_owned()),
             user: user.map(str::to_owned).or(url_user),
-            password: password.map(str::to_owned).or(url_password),
+            // An empty password means none, as it does for JDBC drivers.
+            password: password.map(str::to_owned).or(url_password).filter(|p| !p.is_empty()),
         })
     }
 

@@ -46,6 +46,9 @@ impl StatusStore {
     }
 
     pub fn connector(&self, name: &str, state: State, trace: Option<String>) {
+        if state == State::Failed {
+            tracing::error!(connector = name, "connector failed: {}", trace.as_deref().unwrap_or(""));
+        }
         let status = self.status(state, trace);
         self.write(format!("status-connector-{name}"), Some(&status));
         self.connectors.write().unwrap().insert(name.to_owned(), status);

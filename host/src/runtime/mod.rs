@@ -93,6 +93,8 @@ impl Runtime {
             .build();
         let mut store = Store::new(&self.engine, TaskState::new(ctx, limits));
         store.limiter(|state| &mut state.limits);
+        // Instantiation runs the component's initialisers, under the same budget as a call.
+        store.set_epoch_deadline(self.limits.deadline_ticks());
         store
     }
 }

@@ -29,6 +29,7 @@ mod host {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "wasmconnect:connector/host",
+        additional_derives: [PartialEq],
     });
 }
 
