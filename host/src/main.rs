@@ -1,14 +1,12 @@
-use std::collections::BTreeMap;
 use std::io::{BufReader, IsTerminal};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use wasmconnect::cli::{Client, ConsumeOptions};
 use wasmconnect::runtime::TaskLimits;
-use wasmconnect::standalone::{Standalone, StandaloneConfig};
+use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
 
 /// A Kafka-Connect-compatible connector host whose connectors run as WebAssembly components.
 #[derive(Parser)]
@@ -120,20 +118,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
-    let mut worker_config = match &args.worker_properties {
-        Some(path) => read_properties(path)?,
-        None => BTreeMap::new(),
+    let properties = match &args.worker_properties {
+        Some(path) => WorkerProperties::read(path)?,
+        None => WorkerProperties::default(),
     };
     // Command-line flags win over the properties file, which wins over the defaults.
-    let port = args
-        .rest_port
-        .or_else(|| worker_config.remove("rest.port").and_then(|p| p.parse().ok()))
-        .or_else(|| worker_config.remove("listeners").and_then(|l| port_of_listener(&l)))
-        .unwrap_or(8083);
+    let port = args.rest_port.or(properties.rest_port).unwrap_or(8083);
     let mut plugin_path = args.plugin_path;
-    if let Some(path) = worker_config.remove("plugin.path") {
-        plugin_path.extend(path.split(',').map(|p| PathBuf::from(p.trim())));
-    }
+    plugin_path.extend(properties.plugin_path);
+    let worker_config = properties.worker_config;
     if plugin_path.is_empty() {
         anyhow::bail!("no plugin path: pass --plugin-path DIR (e.g. dist/plugins) or set plugin.path in the worker properties");
     }
@@ -153,15 +146,4 @@ async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     tracing::info!("stopping: letting every task commit its work");
     worker.shutdown().await
-}
-
-fn read_properties(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let properties = java_properties::read(BufReader::new(file)).with_context(|| format!("cannot parse {}", path.display()))?;
-    Ok(properties.into_iter().collect())
-}
-
-/// `listeners=http://:8083` or `http://host:8083`: the port of the first listener.
-fn port_of_listener(listeners: &str) -> Option<u16> {
-    listeners.split(',').next()?.rsplit(':').next()?.trim().parse().ok()
 }

@@ -30,6 +30,37 @@ pub struct StandaloneConfig {
     pub limits: TaskLimits,
 }
 
+/// What a Kafka Connect worker `.properties` file says that matters here: `rest.port` (or
+/// the port of the first of `listeners`), `plugin.path`, and everything else (converters and
+/// the like) as worker config.
+#[derive(Debug, Default, PartialEq)]
+pub struct WorkerProperties {
+    pub rest_port: Option<u16>,
+    pub plugin_path: Vec<PathBuf>,
+    pub worker_config: BTreeMap<String, String>,
+}
+
+impl WorkerProperties {
+    pub fn read(path: &std::path::Path) -> anyhow::Result<WorkerProperties> {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let properties = java_properties::read(std::io::BufReader::new(file)).with_context(|| format!("cannot parse {}", path.display()))?;
+        Ok(WorkerProperties::from_map(properties.into_iter().collect()))
+    }
+
+    fn from_map(mut worker_config: BTreeMap<String, String>) -> WorkerProperties {
+        let listener_port = |listeners: &str| listeners.split(',').next()?.rsplit(':').next()?.trim().parse().ok();
+        let rest_port = worker_config
+            .remove("rest.port")
+            .and_then(|p| p.trim().parse().ok())
+            .or_else(|| worker_config.remove("listeners").and_then(|l| listener_port(&l)));
+        let plugin_path = worker_config
+            .remove("plugin.path")
+            .map(|p| p.split(',').map(|p| PathBuf::from(p.trim())).filter(|p| !p.as_os_str().is_empty()).collect())
+            .unwrap_or_default();
+        WorkerProperties { rest_port, plugin_path, worker_config }
+    }
+}
+
 pub struct Standalone {
     addr: SocketAddr,
     herder: Arc<Herder>,
@@ -111,4 +142,30 @@ fn start_herder(
 
 fn hostname(addr: SocketAddr) -> String {
     if addr.ip().is_unspecified() { "localhost".to_owned() } else { addr.ip().to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kafka_connect_worker_properties_file_is_understood() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.properties");
+        std::fs::write(
+            &path,
+            "# a Kafka Connect standalone worker\nbootstrap.servers=localhost:9092\nlisteners=http://:9083\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter.schemas.enable=false\n\
+             plugin.path=/opt/plugins, /usr/share/plugins\n",
+        )
+        .unwrap();
+        let properties = WorkerProperties::read(&path).unwrap();
+        assert_eq!(properties.rest_port, Some(9083));
+        assert_eq!(properties.plugin_path, vec![PathBuf::from("/opt/plugins"), PathBuf::from("/usr/share/plugins")]);
+        assert_eq!(properties.worker_config["value.converter.schemas.enable"], "false");
+        assert_eq!(properties.worker_config["key.converter"], "org.apache.kafka.connect.storage.StringConverter");
+        assert!(!properties.worker_config.contains_key("listeners"));
+        let rest_port = WorkerProperties::from_map([("rest.port".to_owned(), "8084".to_owned())].into());
+        assert_eq!(rest_port.rest_port, Some(8084));
+    }
 }
