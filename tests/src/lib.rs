@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
+use wasmconnect::runtime::TaskLimits;
 use wasmconnect::standalone::{Standalone, StandaloneConfig};
 
 /// The plugins `cargo xtask test` built for this run.
@@ -19,6 +20,10 @@ pub fn plugin_path() -> PathBuf {
 /// Starts a standalone worker on a free loopback port with its data in `data_dir`. Its log
 /// lines go to the test's output (shown when a test fails; RUST_LOG filters them).
 pub async fn start_worker(data_dir: &Path) -> Standalone {
+    start_worker_with_limits(data_dir, TaskLimits::default()).await
+}
+
+pub async fn start_worker_with_limits(data_dir: &Path, limits: TaskLimits) -> Standalone {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_test_writer()
@@ -30,7 +35,7 @@ pub async fn start_worker(data_dir: &Path) -> Standalone {
         // Shared by every test, so each plugin is compiled once per run, not once per test.
         compiled_cache: plugin_path().join("compiled"),
         worker_config: Default::default(),
-        limits: Default::default(),
+        limits,
     };
     Standalone::start(config).await.expect("worker starts")
 }

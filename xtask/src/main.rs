@@ -11,6 +11,8 @@ use anyhow::{Context, bail};
 
 /// Bundled plugins: (cargo package, file stem of the component and manifest).
 const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink")];
+/// Plugins the tests use besides the bundled ones; they are not shipped in dist/.
+const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source")];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() -> anyhow::Result<()> {
@@ -21,12 +23,12 @@ fn main() -> anyhow::Result<()> {
         "dist" => dist().map(|_| ()),
         "run" => run(&rest),
         "test" => test(&rest),
-        "plugins" => plugins(Profile::Dev, &target_dir().join("plugins")),
+        "plugins" => plugins(Profile::Dev, &target_dir().join("plugins"), &all_plugins()),
         _ => bail!(
             "usage: cargo xtask <task>\n  dist     build dist/bin/wasmconnect and dist/plugins (release)\n  \
              run      dist, then start a standalone worker on :8083 (extra args go to `standalone`)\n  \
              test     build the plugins and run every test (extra args go to `cargo test`)\n  \
-             plugins  build the plugins into <target>/plugins (dev profile)"
+             plugins  build the plugins, test ones included, into <target>/plugins (dev profile)"
         ),
     }
 }
@@ -76,9 +78,9 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 /// Builds every bundled plugin and copies component + manifest into `out`. Each plugin is
 /// built on its own: they enable different SDK features (one world each), which a shared
 /// build would merge.
-fn plugins(profile: Profile, out: &Path) -> anyhow::Result<()> {
+fn plugins(profile: Profile, out: &Path, plugins: &[(&str, &str)]) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
-    for (package, stem) in PLUGINS {
+    for (package, stem) in plugins {
         let mut args = vec!["build", "--target", WASM_TARGET, "-p", package];
         args.extend(profile.args());
         cargo(&args).context("building the plugins needs the wasm32-wasip2 target: rustup target add wasm32-wasip2")?;
@@ -90,6 +92,10 @@ fn plugins(profile: Profile, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn all_plugins() -> Vec<(&'static str, &'static str)> {
+    PLUGINS.iter().chain(TEST_PLUGINS).copied().collect()
+}
+
 fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     Ok(())
@@ -97,7 +103,7 @@ fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn dist() -> anyhow::Result<PathBuf> {
     let dist = root().join("dist");
-    plugins(Profile::Release, &dist.join("plugins"))?;
+    plugins(Profile::Release, &dist.join("plugins"), PLUGINS)?;
     cargo(&["build", "--release", "-p", "wasmconnect"])?;
     std::fs::create_dir_all(dist.join("bin"))?;
     let binary = dist.join("bin").join("wasmconnect");
@@ -124,15 +130,16 @@ fn run(extra: &[String]) -> anyhow::Result<()> {
 
 fn test(extra: &[String]) -> anyhow::Result<()> {
     let plugin_dir = target_dir().join("plugins");
-    plugins(Profile::Dev, &plugin_dir)?;
+    plugins(Profile::Dev, &plugin_dir, &all_plugins())?;
     // SAFETY: single-threaded at this point; the variable is read by the test processes.
     unsafe { std::env::set_var("WASMCONNECT_TEST_PLUGIN_PATH", &plugin_dir) };
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     // The host and its tests; then the SDK with each plugin, as each enables its own world.
     let mut runs: Vec<Vec<&str>> = vec![vec!["test", "--workspace"]];
-    runs[0].extend(PLUGINS.iter().flat_map(|(package, _)| ["--exclude", package]));
+    let plugins = all_plugins();
+    runs[0].extend(plugins.iter().flat_map(|(package, _)| ["--exclude", package]));
     runs[0].extend(["--exclude", "wasmconnect-sdk"]);
-    for (package, _) in PLUGINS {
+    for (package, _) in &plugins {
         runs.push(vec!["test", "-p", "wasmconnect-sdk", "-p", package]);
     }
     for mut args in runs {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmconnect_db::{ConnectionConfig, Database, Pools};
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{config, log, offsets, sql, types};
@@ -29,8 +30,13 @@ pub struct TaskContext {
     pub tokio: tokio::runtime::Handle,
 }
 
+/// How much of a plugin's standard error is kept: enough for a panic message.
+const STDERR_CAPACITY: usize = 1 << 20;
+
 pub struct TaskState {
     wasi: WasiCtx,
+    /// The plugin's standard error, where a Rust panic message goes; shown with a trap.
+    stderr: MemoryOutputPipe,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
     ctx: TaskContext,
@@ -41,8 +47,17 @@ impl TaskState {
     pub(super) fn new(ctx: TaskContext, limits: StoreLimits) -> TaskState {
         // No preopened directories, no environment, no network: the default WASI context
         // grants nothing beyond clocks and random numbers.
-        let wasi = WasiCtx::builder().build();
-        TaskState { wasi, table: ResourceTable::new(), limits, ctx, db: None }
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
+        TaskState { wasi, stderr, table: ResourceTable::new(), limits, ctx, db: None }
+    }
+
+    /// The last lines the plugin wrote to standard error.
+    pub(super) fn stderr_tail(&self) -> String {
+        let contents = self.stderr.contents();
+        let text = String::from_utf8_lossy(&contents);
+        let lines: Vec<&str> = text.lines().rev().take(20).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
     fn target(&self) -> String {

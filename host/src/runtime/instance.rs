@@ -47,9 +47,12 @@ impl From<types::ConnectorError> for PluginError {
     }
 }
 
-fn trap(e: wasmtime::Error) -> PluginError {
-    // The debug form carries the wasm backtrace, which is what a plugin author needs.
-    PluginError::Trap(format!("{e:?}"))
+/// A trap, with what the plugin last wrote to standard error (a panic message goes there)
+/// and the wasm backtrace: what a plugin author needs to find the bug.
+fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
+    let stderr = store.data().stderr_tail();
+    let backtrace = format!("{e:?}");
+    PluginError::Trap(if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") })
 }
 
 fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
@@ -83,18 +86,18 @@ impl SourceInstance {
     pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
         self.store.set_epoch_deadline(self.deadline);
         let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
-        Ok(configs.map_err(trap)??.into_iter().map(config_map).collect())
+        Ok(configs.map_err(|e| trap(&self.store, e))??.into_iter().map(config_map).collect())
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {
         self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_source_task().call_start(&mut self.store).map_err(trap)??)
+        Ok(self.bindings.wasmconnect_connector_source_task().call_start(&mut self.store).map_err(|e| trap(&self.store, e))??)
     }
 
     /// The records read since the last poll, and how long to wait before the next poll.
     pub fn poll(&mut self) -> Result<(Vec<PolledRecord>, std::time::Duration), PluginError> {
         self.store.set_epoch_deadline(self.deadline);
-        let batch = self.bindings.wasmconnect_connector_source_task().call_poll(&mut self.store).map_err(trap)??;
+        let batch = self.bindings.wasmconnect_connector_source_task().call_poll(&mut self.store).map_err(|e| trap(&self.store, e))??;
         let wait = std::time::Duration::from_millis(batch.wait_ms.into());
         let schemas = decode_schemas(&batch.schemas)?;
         let records = batch
@@ -107,7 +110,7 @@ impl SourceInstance {
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
         self.store.set_epoch_deadline(self.deadline);
-        self.bindings.wasmconnect_connector_source_task().call_stop(&mut self.store).map_err(trap)
+        self.bindings.wasmconnect_connector_source_task().call_stop(&mut self.store).map_err(|e| trap(&self.store, e))
     }
 }
 
@@ -162,12 +165,12 @@ impl SinkInstance {
     pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
         self.store.set_epoch_deadline(self.deadline);
         let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
-        Ok(configs.map_err(trap)??.into_iter().map(config_map).collect())
+        Ok(configs.map_err(|e| trap(&self.store, e))??.into_iter().map(config_map).collect())
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {
         self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_sink_task().call_start(&mut self.store).map_err(trap)??)
+        Ok(self.bindings.wasmconnect_connector_sink_task().call_start(&mut self.store).map_err(|e| trap(&self.store, e))??)
     }
 
     pub fn put(&mut self, records: &[SinkRecord]) -> Result<(), PluginError> {
@@ -190,11 +193,11 @@ impl SinkInstance {
             .collect();
         let batch = types::SinkBatch { schemas: interner.into_table(), records };
         self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_sink_task().call_put(&mut self.store, &batch).map_err(trap)??)
+        Ok(self.bindings.wasmconnect_connector_sink_task().call_put(&mut self.store, &batch).map_err(|e| trap(&self.store, e))??)
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
         self.store.set_epoch_deadline(self.deadline);
-        self.bindings.wasmconnect_connector_sink_task().call_stop(&mut self.store).map_err(trap)
+        self.bindings.wasmconnect_connector_sink_task().call_stop(&mut self.store).map_err(|e| trap(&self.store, e))
     }
 }
