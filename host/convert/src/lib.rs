@@ -27,6 +27,12 @@ pub enum ConvertError {
     Config { key: String, value: String, expected: &'static str },
 }
 
+impl From<wasmconnect_data::json::JsonError> for ConvertError {
+    fn from(e: wasmconnect_data::json::JsonError) -> Self {
+        ConvertError::Data(e.to_string())
+    }
+}
+
 pub(crate) fn data_error(message: impl Into<String>) -> ConvertError {
     ConvertError::Data(message.into())
 }

@@ -3,6 +3,8 @@
 //! This mirrors `org.apache.kafka.connect.data`: a value is only meaningful together with
 //! its (optional) schema, and logical types are named schemas over a primitive type.
 
+pub mod decimal;
+pub mod json;
 pub mod logical;
 
 use std::sync::Arc;
@@ -130,6 +132,39 @@ impl Schema {
 
     pub fn map(key: Arc<Schema>, value: Arc<Schema>) -> Schema {
         Schema { key_schema: Some(key), value_schema: Some(value), ..Schema::new(SchemaType::Map) }
+    }
+
+    /// Epoch milliseconds in an `int64` (Connect's Timestamp).
+    pub fn timestamp() -> Schema {
+        Schema::logical(SchemaType::Int64, logical::TIMESTAMP)
+    }
+
+    /// Days since the epoch in an `int32` (Connect's Date).
+    pub fn date() -> Schema {
+        Schema::logical(SchemaType::Int32, logical::DATE)
+    }
+
+    /// Milliseconds since midnight in an `int32` (Connect's Time).
+    pub fn time() -> Schema {
+        Schema::logical(SchemaType::Int32, logical::TIME)
+    }
+
+    /// The unscaled value as big-endian two's-complement `bytes` (Connect's Decimal).
+    pub fn decimal(scale: u32) -> Schema {
+        Schema::logical(SchemaType::Bytes, logical::DECIMAL).parameter(logical::DECIMAL_SCALE, scale.to_string())
+    }
+
+    /// Logical types carry version 1, as Connect's own schemas do.
+    fn logical(schema_type: SchemaType, name: &str) -> Schema {
+        Schema { version: Some(1), ..Schema::new(schema_type).named(name) }
+    }
+
+    /// The scale of a Decimal schema.
+    pub fn decimal_scale(&self) -> Option<u32> {
+        if self.name.as_deref() != Some(logical::DECIMAL) {
+            return None;
+        }
+        self.parameter_value(logical::DECIMAL_SCALE)?.parse().ok()
     }
 
     pub fn parameter_value(&self, key: &str) -> Option<&str> {

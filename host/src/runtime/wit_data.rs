@@ -70,7 +70,7 @@ fn decode_schema(
         let bad = |message: String| DecodeError::Default { index, message };
         let parsed: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         schema.default =
-            Some(wasmconnect_convert::value_from_json(Some(&schema), &parsed).map_err(|e| bad(e.to_string()))?);
+            Some(wasmconnect_data::json::value_from_json(Some(&schema), &parsed).map_err(|e| bad(e.to_string()))?);
     }
     let schema = Arc::new(schema);
     done[i] = Some(schema.clone());
@@ -151,7 +151,7 @@ impl SchemaInterner {
         let default_json = schema
             .default
             .as_ref()
-            .and_then(|d| wasmconnect_convert::value_to_json(Some(schema), d).ok())
+            .and_then(|d| wasmconnect_data::json::value_to_json(Some(schema), d).ok())
             .map(|json| json.to_string());
         let index = self.table.len() as u32;
         self.table.push(wit::Schema {

@@ -18,7 +18,7 @@ impl Source for ChaosSource {
             behaviour: config.required("chaos.behaviour")?.to_owned(),
             topic: config.required("topic")?.to_owned(),
             next: 0,
-            schema: Arc::new(Schema::structure("tick", vec![Field::new("n", Schema::new(SchemaType::Int64))])),
+            schema: Arc::new(Schema::structure(vec![Field::new("n", Schema::new(SchemaType::Int64))]).named("tick")),
         })
     }
 

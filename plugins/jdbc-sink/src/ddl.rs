@@ -1,7 +1,8 @@
 //! SQL text per dialect: column types for Connect schemas, CREATE TABLE, ALTER TABLE and
 //! multi-row INSERT statements. Every identifier is quoted.
 
-use wasmconnect_sdk::data::{DATE, DECIMAL, Field, Schema, SchemaType, TIME, TIMESTAMP};
+use wasmconnect_sdk::data::json::value_to_json;
+use wasmconnect_sdk::data::{DATE, DECIMAL, Field, Schema, SchemaType, TIME, TIMESTAMP, Value};
 use wasmconnect_sdk::sql::{Dialect, placeholder, quote};
 
 /// The column type for a field, or why it cannot be a column.
@@ -45,15 +46,15 @@ pub fn column_definition(dialect: Dialect, field: &Field, in_key: bool) -> Resul
     if !schema.optional || in_key {
         definition.push_str(" NOT NULL");
     }
-    if let Some(default) = schema.default_json.as_deref().and_then(default_literal) {
+    if let Some(default) = schema.default.as_ref().and_then(|d| default_literal(schema, d)) {
         definition.push_str(&format!(" DEFAULT {default}"));
     }
     Ok(definition)
 }
 
-/// A SQL literal for a JSON default of a primitive type.
-fn default_literal(json: &str) -> Option<String> {
-    match serde_json::from_str::<serde_json::Value>(json).ok()? {
+/// A SQL literal for the default of a primitive field.
+fn default_literal(schema: &Schema, default: &Value) -> Option<String> {
+    match value_to_json(Some(schema), default).ok()? {
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::Bool(b) => Some(if b { "TRUE" } else { "FALSE" }.into()),
         serde_json::Value::String(s) => Some(format!("'{}'", s.replace('\'', "''"))),
@@ -139,10 +140,10 @@ mod tests {
     #[test]
     fn defaults_and_unstorable_types() {
         let mut with_default = Schema::new(SchemaType::String);
-        with_default.default_json = Some("\"it's\"".into());
+        with_default.default = Some(Value::String("it's".into()));
         let field = Field::new("s", with_default);
         assert_eq!(column_definition(Dialect::Postgres, &field, false).unwrap(), "\"s\" TEXT NOT NULL DEFAULT 'it''s'");
-        let nested = Field::new("tags", Schema::array(Schema::new(SchemaType::String)));
+        let nested = Field::new("tags", Schema::array(std::sync::Arc::new(Schema::new(SchemaType::String))));
         assert!(create_table(Dialect::Mysql, "t", &[nested], &[]).unwrap_err().contains("tags"));
     }
 

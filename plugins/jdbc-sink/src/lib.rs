@@ -215,7 +215,7 @@ impl JdbcSink {
                 "table {table} has no column for the fields {names:?}; add them, or set auto.evolve=true"
             )));
         }
-        if let Some(required) = missing.iter().find(|f| !f.schema.optional && f.schema.default_json.is_none()) {
+        if let Some(required) = missing.iter().find(|f| !f.schema.optional && f.schema.default.is_none()) {
             return Err(ConnectorError::Fatal(format!(
                 "cannot add field {:?} to table {table}: it is required and has no default, so existing rows would have no value for it",
                 required.name

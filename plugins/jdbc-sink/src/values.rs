@@ -1,6 +1,6 @@
 //! Connect values as SQL parameters, logical types included.
 
-use wasmconnect_sdk::data::{DATE, DECIMAL, Schema, TIME, TIMESTAMP, Value, decimal_unscaled};
+use wasmconnect_sdk::data::{DATE, DECIMAL, Schema, TIME, TIMESTAMP, Value, decimal};
 use wasmconnect_sdk::sql::SqlValue;
 
 pub fn sql_value(schema: &Schema, value: &Value) -> Result<SqlValue, String> {
@@ -12,8 +12,8 @@ pub fn sql_value(schema: &Schema, value: &Value) -> Result<SqlValue, String> {
         (Some(TIME), Value::Int32(ms)) => SqlValue::Time(i64::from(*ms) * 1000),
         (Some(DECIMAL), Value::Bytes(bytes)) => {
             let scale = schema.decimal_scale().ok_or("a Decimal schema without a scale parameter")?;
-            let unscaled = decimal_unscaled(bytes).ok_or("a decimal too large for 38 digits")?;
-            SqlValue::Decimal(decimal_text(unscaled, scale))
+            let unscaled = decimal::from_bytes(bytes).ok_or("a decimal too large for 38 digits")?;
+            SqlValue::Decimal(decimal::to_text(unscaled, scale))
         }
         (_, Value::Boolean(b)) => SqlValue::Boolean(*b),
         (_, Value::Int8(v)) => SqlValue::Int((*v).into()),
@@ -28,22 +28,10 @@ pub fn sql_value(schema: &Schema, value: &Value) -> Result<SqlValue, String> {
     })
 }
 
-/// `unscaled / 10^scale` in plain notation.
-fn decimal_text(unscaled: i128, scale: u32) -> String {
-    let digits = unscaled.unsigned_abs().to_string();
-    let sign = if unscaled < 0 { "-" } else { "" };
-    let scale = scale as usize;
-    if scale == 0 {
-        return format!("{sign}{digits}");
-    }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int_part, frac_part) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int_part}.{frac_part}")
-}
-
 #[cfg(test)]
 mod tests {
-    use wasmconnect_sdk::data::{SchemaType, decimal_bytes};
+    use wasmconnect_sdk::data::SchemaType;
+    use wasmconnect_sdk::data::decimal::to_bytes as decimal_bytes;
 
     use super::*;
 

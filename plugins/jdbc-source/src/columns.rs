@@ -1,7 +1,8 @@
 //! Table columns as Connect schema fields, and row values as Connect values: the mapping the
 //! Confluent JDBC source applies to JDBC types, here from information_schema type names.
 
-use wasmconnect_sdk::data::{decimal_bytes, Field, Schema, SchemaType, Value};
+use wasmconnect_sdk::data::decimal::{to_bytes as decimal_bytes, unscaled_from_text};
+use wasmconnect_sdk::data::{Field, Schema, SchemaType, Value};
 use wasmconnect_sdk::sql::SqlValue;
 
 /// What a column becomes in Connect.
@@ -105,7 +106,7 @@ pub fn value(mapping: Mapping, sql: SqlValue) -> Result<Value, String> {
         (Mapping::Float64, SqlValue::Float(f)) => Value::Float64(f),
         (Mapping::Float64, SqlValue::Decimal(d)) => Value::Float64(d.parse().map_err(|_| format!("bad decimal {d:?}"))?),
         (Mapping::Decimal(scale), SqlValue::Decimal(d)) => {
-            Value::Bytes(decimal_bytes(unscaled(&d, scale).ok_or_else(|| format!("decimal {d:?} does not fit scale {scale}"))?))
+            Value::Bytes(decimal_bytes(unscaled_from_text(&d, scale).ok_or_else(|| format!("decimal {d:?} does not fit scale {scale}"))?))
         }
         (Mapping::Decimal(scale), SqlValue::Uint(u)) => Value::Bytes(decimal_bytes(i128::from(u) * 10i128.pow(scale))),
         (Mapping::Decimal(scale), SqlValue::Int(i)) => Value::Bytes(decimal_bytes(i128::from(i) * 10i128.pow(scale))),
@@ -118,27 +119,6 @@ pub fn value(mapping: Mapping, sql: SqlValue) -> Result<Value, String> {
         (Mapping::Time, SqlValue::Time(micros)) => Value::Int32(micros.div_euclid(1000) as i32),
         (_, other) => return Err(wrong(&other)),
     })
-}
-
-/// The unscaled integer of a decimal string at `scale`, rounding half away from zero.
-pub fn unscaled(text: &str, scale: u32) -> Option<i128> {
-    let (negative, digits) = match text.trim().strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.trim().trim_start_matches('+')),
-    };
-    let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
-    if !int_part.chars().chain(frac_part.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let scale = scale as usize;
-    let mut value: i128 = 0;
-    for c in int_part.chars().chain(frac_part.chars().chain(std::iter::repeat('0')).take(scale)) {
-        value = value.checked_mul(10)?.checked_add(i128::from(c as u8 - b'0'))?;
-    }
-    if frac_part.len() > scale && frac_part.as_bytes()[scale] >= b'5' {
-        value = value.checked_add(1)?;
-    }
-    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -188,14 +168,5 @@ mod tests {
         assert_eq!(value(Mapping::Decimal(2), SqlValue::Decimal("12.34".into())), Ok(Value::Bytes(vec![0x04, 0xD2])));
         assert_eq!(value(Mapping::Int32, SqlValue::Null), Ok(Value::Null));
         assert!(value(Mapping::Int32, SqlValue::Text("x".into())).is_err());
-    }
-
-    #[test]
-    fn decimal_strings_rescale() {
-        assert_eq!(unscaled("12.34", 2), Some(1234));
-        assert_eq!(unscaled("-12.5000", 2), Some(-1250));
-        assert_eq!(unscaled("7", 3), Some(7000));
-        assert_eq!(unscaled("0.125", 2), Some(13));
-        assert_eq!(unscaled("abc", 2), None);
     }
 }

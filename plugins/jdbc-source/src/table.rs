@@ -164,7 +164,7 @@ impl Table {
         Ok(Table {
             name: name.to_owned(),
             topic: format!("{topic_prefix}{name}"),
-            schema: Arc::new(Schema::structure(name, fields)),
+            schema: Arc::new(Schema::structure(fields).named(name)),
             mappings,
             incrementing,
             partition,

@@ -77,7 +77,7 @@ pub mod sink_bindings {
 }
 
 pub use config::Config;
-pub use data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value};
+pub use data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value, decimal};
 pub use wire::SourceBatch;
 pub use wit::types::{ConnectorError, RecordError};
 

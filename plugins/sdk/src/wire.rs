@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use wasmconnect_data::json::{value_from_json, value_to_json};
+
 use crate::data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value};
 use crate::wit::types as wit;
 use crate::ConnectorError;
@@ -70,6 +72,8 @@ impl Interner {
         let key_schema = schema.key_schema.as_ref().map(|s| self.intern(s));
         let value_schema = schema.value_schema.as_ref().map(|s| self.intern(s));
         let fields = schema.fields.iter().map(|f| wit::Field { name: f.name.clone(), schema: self.intern(&f.schema) }).collect();
+        // A default that does not fit its schema cannot be written, so it is not sent.
+        let default_json = schema.default.as_ref().and_then(|d| value_to_json(Some(schema), d).ok()).map(|j| j.to_string());
         let index = self.table.len() as u32;
         self.table.push(wit::Schema {
             type_: to_wit_type(schema.schema_type),
@@ -78,7 +82,7 @@ impl Interner {
             version: schema.version,
             doc: schema.doc.clone(),
             parameters: schema.parameters.clone(),
-            default_json: schema.default_json.clone(),
+            default_json,
             fields,
             key_schema,
             value_schema,
@@ -165,18 +169,24 @@ fn decode_schema(table: &[wit::Schema], index: u32, done: &mut [Option<Arc<Schem
         .iter()
         .map(|f| Ok(Field { name: f.name.clone(), schema: decode_schema(table, f.schema, done, visiting)? }))
         .collect::<Result<_, ConnectorError>>()?;
-    let schema = Arc::new(Schema {
+    let mut schema = Schema {
         schema_type: from_wit_type(wit.type_),
         optional: wit.optional,
         name: wit.name.clone(),
         version: wit.version,
         doc: wit.doc.clone(),
         parameters: wit.parameters.clone(),
-        default_json: wit.default_json.clone(),
+        default: None,
         fields,
         key_schema,
         value_schema,
-    });
+    };
+    if let Some(json) = &wit.default_json {
+        let bad = |e: String| malformed(format!("the default of schema {index} is not valid: {e}"));
+        let parsed: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        schema.default = Some(value_from_json(Some(&schema), &parsed).map_err(|e| bad(e.to_string()))?);
+    }
+    let schema = Arc::new(schema);
     done[i] = Some(schema.clone());
     Ok(schema)
 }
@@ -259,21 +269,24 @@ mod tests {
 
     #[test]
     fn a_source_batch_decodes_as_the_same_records_with_schemas_sent_once() {
-        let schema = Arc::new(Schema::structure(
-            "users",
-            vec![
+        let string = Arc::new(Schema::new(SchemaType::String));
+        let schema = Arc::new(
+            Schema::structure(vec![
                 Field::new("id", Schema::new(SchemaType::Int32)),
-                Field::new("tags", Schema::array(Schema::new(SchemaType::String))),
-                Field::new("attrs", Schema::map(Schema::new(SchemaType::String), Schema::new(SchemaType::Int64)).optional()),
+                Field::new("tags", Schema::array(string.clone())),
+                Field::new("attrs", Schema::map(string, Arc::new(Schema::new(SchemaType::Int64))).optional()),
                 Field::new("at", Schema::timestamp().optional()),
-            ],
-        ));
+                Field::new("level", Schema { default: Some(Value::Int32(3)), ..Schema::new(SchemaType::Int32) }),
+            ])
+            .named("users"),
+        );
         let value = |id| {
             Value::Struct(vec![
                 Value::Int32(id),
                 Value::Array(vec![Value::String("a".into())]),
                 Value::Map(vec![(Value::String("k".into()), Value::Int64(1))]),
                 Value::Null,
+                Value::Int32(id),
             ])
         };
         let mut batch = SourceBatch::new();
@@ -290,8 +303,9 @@ mod tests {
         }
         let wire = batch.wait(25).into_wit();
         assert_eq!(wire.wait_ms, 25);
-        // users, int32, array, string (shared with the map key), map, int64, timestamp.
-        assert_eq!(wire.schemas.len(), 7);
+        // users, int32, array, string (shared with the map key), map, int64, timestamp, level.
+        assert_eq!(wire.schemas.len(), 8);
+        assert!(wire.schemas.iter().any(|s| s.default_json.as_deref() == Some("3")), "the default travels as JSON");
         assert_eq!(wire.records[1].source_offset, r#"{"incrementing":2}"#);
 
         let sink = wit::SinkBatch {
@@ -324,7 +338,7 @@ mod tests {
         };
         assert!(matches!(decode_sink_batch(bad_node), Err(ConnectorError::Fatal(_))));
         let mut schema = Interner::default();
-        schema.intern(&Arc::new(Schema::array(Schema::new(SchemaType::Int8))));
+        schema.intern(&Arc::new(Schema::array(Arc::new(Schema::new(SchemaType::Int8)))));
         let mut table = schema.table;
         table[1].value_schema = Some(1);
         assert!(decode_schemas(&table).is_err());

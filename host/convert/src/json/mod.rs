@@ -4,7 +4,6 @@
 mod schema;
 #[cfg(test)]
 mod tests;
-mod value;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +12,7 @@ use serde_json::Value as Json;
 use wasmconnect_data::{Data, Schema, Value};
 
 pub use schema::{schema_from_json, schema_to_json};
-pub use value::{value_from_json, value_to_json};
+pub use wasmconnect_data::json::{value_from_json, value_to_json};
 
 use crate::{ConvertError, Converter, data_error, property};
 
@@ -80,7 +79,7 @@ impl Converter for JsonConverter {
             return Ok(None);
         }
         let in_topic = |e: ConvertError| data_error(format!("cannot write a record for topic {topic} as JSON: {e}"));
-        let payload = value_to_json(data.schema.as_deref(), &data.value).map_err(in_topic)?;
+        let payload = value_to_json(data.schema.as_deref(), &data.value).map_err(|e| in_topic(e.into()))?;
         let json = if self.schemas_enable {
             let schema = data.schema.as_deref().map_or(Json::Null, schema_to_json);
             serde_json::json!({ "schema": schema, "payload": payload })

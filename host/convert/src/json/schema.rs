@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 use wasmconnect_data::{Field, Schema, SchemaType};
 
-use super::value::{value_from_json, value_to_json};
+use wasmconnect_data::json::{value_from_json, value_to_json};
 use crate::{ConvertError, data_error};
 
 pub fn schema_to_json(schema: &Schema) -> Json {

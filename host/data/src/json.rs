@@ -1,20 +1,29 @@
-//! Connect values as JSON payloads, guided by the schema (or inferred without one).
+//! Connect values as JSON, guided by the schema (or inferred without one), as Kafka's
+//! JsonConverter writes payloads and schema defaults. Host and plugins share it.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bigdecimal::BigDecimal;
-use bigdecimal::num_bigint::BigInt;
 use serde_json::{Map, Number, Value as Json};
-use wasmconnect_data::logical::{DECIMAL, DECIMAL_SCALE};
-use wasmconnect_data::{Schema, SchemaType, Value};
 
-use crate::{ConvertError, data_error};
+use crate::logical::DECIMAL;
+use crate::{Schema, SchemaType, Value, decimal};
 
-pub fn value_to_json(schema: Option<&Schema>, value: &Value) -> Result<Json, ConvertError> {
+/// A value that does not fit its schema, or JSON that does not fit a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct JsonError(String);
+
+type ConvertError = JsonError;
+
+fn data_error(message: impl Into<String>) -> JsonError {
+    JsonError(message.into())
+}
+
+pub fn value_to_json(schema: Option<&Schema>, value: &Value) -> Result<Json, JsonError> {
     to_json(schema, value, "")
 }
 
-pub fn value_from_json(schema: Option<&Schema>, json: &Json) -> Result<Value, ConvertError> {
+pub fn value_from_json(schema: Option<&Schema>, json: &Json) -> Result<Value, JsonError> {
     from_json(schema, json, "")
 }
 
@@ -179,10 +188,8 @@ fn bytes_from_json(schema: &Schema, json: &Json) -> Option<Vec<u8>> {
     match json {
         Json::String(text) => BASE64.decode(text).ok(),
         Json::Number(n) if schema.name.as_deref() == Some(DECIMAL) => {
-            let scale: i64 = schema.parameter_value(DECIMAL_SCALE)?.parse().ok()?;
-            let decimal: BigDecimal = n.to_string().parse().ok()?;
-            let (unscaled, _) = decimal.with_scale(scale).into_bigint_and_exponent();
-            Some(BigInt::to_signed_bytes_be(&unscaled))
+            let unscaled = decimal::unscaled_from_text(&n.to_string(), schema.decimal_scale()?)?;
+            Some(decimal::to_bytes(unscaled))
         }
         _ => None,
     }
