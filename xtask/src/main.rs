@@ -23,12 +23,14 @@ fn main() -> anyhow::Result<()> {
         "dist" => dist().map(|_| ()),
         "run" => run(&rest),
         "test" => test(&rest),
+        "bench" => bench(&rest),
         "plugins" => plugins(Profile::Dev, &target_dir().join("plugins"), &all_plugins()),
         _ => bail!(
             "usage: cargo xtask <task>\n  dist     build dist/bin/wasmconnect and dist/plugins (release)\n  \
              run      dist, then start a standalone worker on :8083 (extra args go to `standalone`)\n  \
              test     build the plugins and run every test (extra args go to `cargo test`)\n  \
-             plugins  build the plugins, test ones included, into <target>/plugins (dev profile)"
+             plugins  build the plugins, test ones included, into <target>/plugins (dev profile)\n  \
+             bench    release-build, then compare wasmconnect with raw baselines; [ROWS] (default 100000)"
         ),
     }
 }
@@ -147,4 +149,17 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
         cargo(&args)?;
     }
     Ok(())
+}
+
+/// Runs the benchmark binary (tests/src/bin/bench.rs) against release builds; it writes
+/// bench/RESULTS.md.
+fn bench(extra: &[String]) -> anyhow::Result<()> {
+    let plugin_dir = target_dir().join("plugins-release");
+    plugins(Profile::Release, &plugin_dir, PLUGINS)?;
+    // SAFETY: single-threaded at this point; the variable is read by the benchmark process.
+    unsafe { std::env::set_var("WASMCONNECT_TEST_PLUGIN_PATH", &plugin_dir) };
+    let rows = extra.first().map(String::as_str).unwrap_or("100000");
+    let results = root().join("bench").join("RESULTS.md");
+    let results = results.to_str().context("a UTF-8 path")?;
+    cargo(&["run", "--release", "-p", "wasmconnect-e2e", "--bin", "bench", "--", rows, results])
 }

@@ -1,0 +1,231 @@
+//! `cargo xtask bench`: wasmconnect side by side with a raw baseline doing the same work with
+//! the same crates outside wasmconnect, on MariaDB. Prints a table and writes it to
+//! bench/RESULTS.md.
+//!
+//! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000)
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::{AssertSqlSafe, MySqlPool, Row};
+use wasmconnect::runtime::TaskLimits;
+use wasmconnect_convert::{Converter, JsonConverter};
+use wasmconnect_data::{Data, Field, Schema, SchemaType, Value};
+use wasmconnect_e2e::{Api, TestDb, USERS_DDL, start_worker_with_limits};
+use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, ProducerRecord, TopicLog, TopicPartition};
+
+/// Rows per SELECT, as batch.max.rows.
+const READ_BATCH: usize = 1000;
+/// Records per sink transaction: what the worker hands one `put`.
+const WRITE_BATCH: usize = 500;
+
+struct Measurement {
+    scenario: &'static str,
+    rows: usize,
+    baseline: Duration,
+    wasmconnect: Duration,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let rows: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
+    let results_path = args.next().unwrap_or_else(|| "bench/RESULTS.md".into());
+    let db = TestDb::create("bench").await;
+    db.exec(USERS_DDL).await;
+    fill_users(&db.pool, rows).await?;
+
+    let source = source_scenario(&db, rows).await?;
+    let sink = sink_scenario(&db, rows).await?;
+    db.drop_database().await;
+
+    let table = render(&[source, sink]);
+    println!("{table}");
+    let report = format!(
+        "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB on \
+         127.0.0.1, the baseline and wasmconnect measured in the same run. Peak RSS of the whole run: {} MiB.\n\n{table}\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::consts::ARCH,
+        peak_rss_mib().unwrap_or(0),
+    );
+    std::fs::write(&results_path, report)?;
+    eprintln!("written to {results_path}");
+    Ok(())
+}
+
+async fn fill_users(pool: &MySqlPool, rows: usize) -> anyhow::Result<()> {
+    for start in (0..rows).step_by(5000) {
+        let end = (start + 5000).min(rows);
+        let values: Vec<String> = (start..end).map(|i| format!("('user{i}','pw{i}')")).collect();
+        sqlx::query(AssertSqlSafe(format!("INSERT INTO users (user_id, pwd) VALUES {}", values.join(",")))).execute(pool).await?;
+    }
+    Ok(())
+}
+
+fn users_schema() -> Arc<Schema> {
+    Arc::new(
+        Schema::structure(vec![
+            Field::new("id", Schema::new(SchemaType::Int32)),
+            Field::new("user_id", Schema::new(SchemaType::String)),
+            Field::new("pwd", Schema::new(SchemaType::String)),
+            Field::new("created_at", Schema::timestamp().optional()),
+        ])
+        .named("users"),
+    )
+}
+
+/// Baseline: the same paged SELECT the JDBC source runs, the same JSON envelope, the same
+/// atomic append of records plus offset, without WASM.
+async fn raw_source(pool: &MySqlPool, log: &EmbeddedLog, rows: usize) -> anyhow::Result<()> {
+    let schema = users_schema();
+    let converter = JsonConverter::new(true);
+    let mut last = -1i64;
+    let mut written = 0;
+    while written < rows {
+        let page = sqlx::query("SELECT id, user_id, pwd, created_at FROM users WHERE id > ? ORDER BY id ASC LIMIT ?")
+            .bind(last)
+            .bind(READ_BATCH as i64)
+            .fetch_all(pool)
+            .await?;
+        let mut batch = Vec::with_capacity(page.len() + 1);
+        for row in &page {
+            let id: i32 = row.get(0);
+            let created: Option<chrono::NaiveDateTime> = row.get(3);
+            let value = Value::Struct(vec![
+                Value::Int32(id),
+                Value::String(row.get(1)),
+                Value::String(row.get(2)),
+                created.map_or(Value::Null, |c| Value::Int64(c.and_utc().timestamp_millis())),
+            ]);
+            let bytes = converter.from_connect_data("raw_users", &Data { schema: Some(schema.clone()), value })?;
+            batch.push(ProducerRecord { topic: "raw_users".into(), partition: None, key: None, value: bytes, timestamp: None, headers: vec![] });
+            last = id.into();
+        }
+        batch.push(ProducerRecord {
+            topic: "raw-offsets".into(),
+            partition: None,
+            key: Some(br#"["raw",{"table":"users"}]"#.to_vec()),
+            value: Some(json!({ "incrementing": last }).to_string().into_bytes()),
+            timestamp: None,
+            headers: vec![],
+        });
+        written += page.len();
+        log.append(batch)?;
+    }
+    Ok(())
+}
+
+async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
+    let dir = tempfile::tempdir()?;
+    let log = EmbeddedLog::open(&dir.path().join("raw"), EmbeddedOptions::default())?;
+    let started = Instant::now();
+    raw_source(&db.pool, &log, rows).await?;
+    let baseline = started.elapsed();
+
+    let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
+    let api = Api::new(&worker);
+    let mut config = wasmconnect_e2e::source_config(db);
+    config["config"]["batch.max.rows"] = json!(READ_BATCH.to_string());
+    let started = Instant::now();
+    let (status, body) = api.post("/connectors", &config).await;
+    anyhow::ensure!(status == 201, "creating the source failed: {body}");
+    let tp = TopicPartition { topic: "my_topic_users".into(), partition: 0 };
+    while worker.log().end_offset(&tp).unwrap_or(0) < rows as i64 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let wasmconnect = started.elapsed();
+    worker.shutdown().await?;
+    Ok(Measurement { scenario: "source: MariaDB users → embedded log (JSON envelope)", rows, baseline, wasmconnect })
+}
+
+/// Baseline: read the envelopes, convert them, and write them with the multi-row INSERT the
+/// JDBC sink builds, one transaction per batch of the size the worker hands the sink.
+async fn raw_sink(pool: &MySqlPool, log: &EmbeddedLog, topic: &str, rows: usize) -> anyhow::Result<()> {
+    let converter = JsonConverter::new(true);
+    let tp = TopicPartition { topic: topic.into(), partition: 0 };
+    let mut next = 0;
+    while (next as usize) < rows {
+        let records = log.read(&tp, next, WRITE_BATCH)?;
+        next += records.len() as i64;
+        let marks = vec!["(?, ?, ?, ?)"; records.len()].join(", ");
+        let sql = format!("INSERT INTO raw_sink (id, user_id, pwd, created_at) VALUES {marks}");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for record in &records {
+            let data = converter.to_connect_data(topic, record.value.as_deref())?;
+            let Value::Struct(fields) = data.value else { anyhow::bail!("not a struct") };
+            for field in fields {
+                query = match field {
+                    Value::Int32(v) => query.bind(v),
+                    Value::String(v) => query.bind(v),
+                    Value::Int64(ms) => query.bind(chrono::DateTime::from_timestamp_millis(ms).map(|d| d.naive_utc())),
+                    _ => query.bind(None::<String>),
+                };
+            }
+        }
+        let mut tx = pool.begin().await?;
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn sink_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
+    let dir = tempfile::tempdir()?;
+    // The records to write: what the source produced, copied into a log of their own.
+    let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
+    let api = Api::new(&worker);
+    let source_log = EmbeddedLog::open(&dir.path().join("input"), EmbeddedOptions::default())?;
+    raw_source(&db.pool, &source_log, rows).await?;
+    let input = TopicPartition { topic: "raw_users".into(), partition: 0 };
+    let mut next = 0;
+    while next < rows as i64 {
+        let records = source_log.read(&input, next, 5000)?;
+        next += records.len() as i64;
+        let copy = records
+            .into_iter()
+            .map(|r| ProducerRecord { topic: "bench_in".into(), partition: Some(0), key: r.key, value: r.value, timestamp: Some(r.timestamp), headers: vec![] })
+            .collect();
+        worker.log().append(copy)?;
+    }
+
+    db.exec("CREATE TABLE raw_sink (id INT NOT NULL, user_id TEXT NOT NULL, pwd TEXT NOT NULL, created_at DATETIME(3))").await;
+    let started = Instant::now();
+    raw_sink(&db.pool, &source_log, "raw_users", rows).await?;
+    let baseline = started.elapsed();
+
+    let mut config = wasmconnect_e2e::sink_config(db);
+    config["config"]["topics"] = json!("bench_in");
+    let started = Instant::now();
+    let (status, body) = api.post("/connectors", &config).await;
+    anyhow::ensure!(status == 201, "creating the sink failed: {body}");
+    while db.count("bench_in").await.unwrap_or(0) < rows as i64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let wasmconnect = started.elapsed();
+    worker.shutdown().await?;
+    Ok(Measurement { scenario: "sink: JSON envelopes → MariaDB multi-row INSERT", rows, baseline, wasmconnect })
+}
+
+fn render(rows: &[Measurement]) -> String {
+    let mut out = String::from("| scenario | rows | baseline rows/s | wasmconnect rows/s | wasmconnect / baseline |\n|---|---:|---:|---:|---:|\n");
+    for r in rows {
+        let rate = |d: Duration| r.rows as f64 / d.as_secs_f64();
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0}% |\n",
+            r.scenario,
+            r.rows,
+            rate(r.baseline),
+            rate(r.wasmconnect),
+            100.0 * r.baseline.as_secs_f64() / r.wasmconnect.as_secs_f64()
+        ));
+    }
+    out
+}
+
+/// The process's peak resident set (VmHWM), in MiB.
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+}
