@@ -24,19 +24,27 @@ pub async fn start_worker(data_dir: &Path) -> Standalone {
 }
 
 pub async fn start_worker_with_limits(data_dir: &Path, limits: TaskLimits) -> Standalone {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_test_writer()
-        .try_init();
-    let config = StandaloneConfig {
+    start_worker_with(StandaloneConfig { limits, ..worker_config(data_dir) }).await
+}
+
+/// The config `start_worker` uses: loopback, a free port, the test plugins.
+pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
+    StandaloneConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.to_owned(),
         plugin_path: vec![plugin_path()],
         // Shared by every test, so each plugin is compiled once per run, not once per test.
         compiled_cache: plugin_path().join("compiled"),
         worker_config: Default::default(),
-        limits,
-    };
+        limits: TaskLimits::default(),
+    }
+}
+
+pub async fn start_worker_with(config: StandaloneConfig) -> Standalone {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
     Standalone::start(config).await.expect("worker starts")
 }
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sqlx::Row;
+use wasmconnect::standalone::StandaloneConfig;
 use wasmconnect_e2e::*;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -47,6 +48,38 @@ async fn restart_resumes_source_and_sink_exactly_once() {
         .collect();
     assert_eq!(rows, vec![1, 2, 3, 4, 5], "every row exactly once in the sink table");
 
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_whose_plugin_is_gone_stays_visible_as_failed() {
+    let db = TestDb::create("noplugin").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    assert_eq!(Api::new(&worker).post("/connectors", &source_config(&db)).await.0, 201);
+    worker.shutdown().await.unwrap();
+
+    let empty_plugin_path = tempfile::tempdir().unwrap();
+    let config = StandaloneConfig { plugin_path: vec![empty_plugin_path.path().to_owned()], ..worker_config(data.path()) };
+    let worker = start_worker_with(config).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.get("/connectors").await, (200, serde_json::json!(["my-source-connect"])));
+    let (_, status) = api.get("/connectors/my-source-connect/status").await;
+    assert_eq!(status["connector"]["state"], "FAILED", "{status}");
+    assert!(status["connector"]["trace"].as_str().unwrap().contains("JdbcSourceConnector"), "{status}");
+    assert_eq!(api.get("/connectors/my-source-connect").await.1["type"], "unknown");
+    let (code, body) = api.put("/connectors/my-source-connect/pause", &serde_json::Value::Null).await;
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(api.post("/connectors", &source_config(&db)).await.0, 409);
+    assert_eq!(api.delete("/connectors/my-source-connect").await.0, 204);
+    assert_eq!(api.get("/connectors").await, (200, serde_json::json!([])));
+    worker.shutdown().await.unwrap();
+
+    // Deleted for good: it does not come back when the plugin does.
+    let worker = start_worker(data.path()).await;
+    assert_eq!(Api::new(&worker).get("/connectors").await, (200, serde_json::json!([])));
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }

@@ -88,6 +88,9 @@ pub struct Herder {
     registry: Arc<PluginRegistry>,
     configs: ConfigStore,
     connectors: Mutex<BTreeMap<String, Connector>>,
+    /// Stored connectors whose plugin is not installed: kept (FAILED, type "unknown") so
+    /// they stay visible and deletable instead of vanishing, and come back when it is.
+    unresolved: Mutex<BTreeMap<String, Config>>,
     /// Serializes every change, so two requests for one name cannot interleave.
     changing: Mutex<()>,
 }
@@ -97,14 +100,24 @@ impl Herder {
     pub fn start(ctx: Arc<WorkerContext>, registry: Arc<PluginRegistry>) -> anyhow::Result<Herder> {
         let configs = ConfigStore::new(ctx.log.clone());
         let stored = configs.load()?;
-        let herder = Herder { ctx, registry, configs, connectors: Mutex::new(BTreeMap::new()), changing: Mutex::new(()) };
+        let herder = Herder {
+            ctx,
+            registry,
+            configs,
+            connectors: Mutex::new(BTreeMap::new()),
+            unresolved: Mutex::new(BTreeMap::new()),
+            changing: Mutex::new(()),
+        };
         for (name, connector) in stored {
             tracing::info!(connector = %name, target = ?connector.target, "restoring connector");
             match herder.plugin_for(&connector.config) {
                 Ok(plugin) => {
                     herder.launch(&name, connector.config, plugin, connector.target);
                 }
-                Err(e) => tracing::error!(connector = %name, "cannot restore connector: {e}"),
+                Err(e) => {
+                    herder.ctx.status.connector(&name, State::Failed, Some(format!("cannot restore the connector: {e}")));
+                    herder.unresolved.lock().unwrap().insert(name, connector.config);
+                }
             }
         }
         Ok(herder)
@@ -119,14 +132,17 @@ impl Herder {
     }
 
     pub fn connector_names(&self) -> Vec<String> {
-        self.connectors.lock().unwrap().keys().cloned().collect()
+        let mut names: Vec<String> = self.connectors.lock().unwrap().keys().cloned().collect();
+        names.extend(self.unresolved.lock().unwrap().keys().cloned());
+        names.sort();
+        names
     }
 
     pub fn create(&self, name: &str, mut config: Config, target: TargetState) -> Result<ConnectorInfo, HerderError> {
         check_name(name)?;
         config.insert("name".into(), name.to_owned());
         let _changing = self.changing.lock().unwrap();
-        if self.connectors.lock().unwrap().contains_key(name) {
+        if self.connectors.lock().unwrap().contains_key(name) || self.unresolved.lock().unwrap().contains_key(name) {
             return Err(HerderError::AlreadyExists(name.to_owned()));
         }
         let plugin = self.plugin_for(&config)?;
@@ -151,14 +167,18 @@ impl Herder {
         let plugin = self.plugin_for(&config)?;
         let _changing = self.changing.lock().unwrap();
         let previous = self.remove_connector(name);
+        let was_unresolved = self.unresolved.lock().unwrap().remove(name).is_some();
         let target = previous.as_ref().map_or(TargetState::Started, |c| c.target);
         self.configs.put_connector(name, &config)?;
-        Ok((self.launch(name, config, plugin, target), previous.is_none()))
+        Ok((self.launch(name, config, plugin, target), previous.is_none() && !was_unresolved))
     }
 
     pub fn delete(&self, name: &str) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
-        self.remove_connector(name).ok_or_else(|| not_found(name))?;
+        let unresolved = self.unresolved.lock().unwrap().remove(name).is_some();
+        if self.remove_connector(name).is_none() && !unresolved {
+            return Err(not_found(name));
+        }
         self.configs.delete(name)?;
         self.ctx.status.remove(name);
         tracing::info!(connector = %name, "deleted connector");
@@ -183,6 +203,7 @@ impl Herder {
     /// `include_tasks`, its tasks; `only_failed` limits both to what has FAILED.
     pub fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
+        self.check_resolved(name)?;
         let connector_failed = self.ctx.status.connector_status(name).is_some_and(|s| s.state == State::Failed);
         if !self.connectors.lock().unwrap().contains_key(name) {
             return Err(not_found(name));
@@ -210,13 +231,17 @@ impl Herder {
 
     pub fn restart_task(&self, name: &str, id: u32) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
+        self.check_resolved(name)?;
         self.restart_task_locked(name, id)
     }
 
     pub fn info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
-        let connectors = self.connectors.lock().unwrap();
-        let connector = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(info(name, connector))
+        if let Some(connector) = self.connectors.lock().unwrap().get(name) {
+            return Ok(info(name, connector));
+        }
+        let unresolved = self.unresolved.lock().unwrap();
+        let config = unresolved.get(name).ok_or_else(|| not_found(name))?;
+        Ok(ConnectorInfo { name: name.to_owned(), config: config.clone(), tasks: Vec::new(), kind: "unknown" })
     }
 
     pub fn config(&self, name: &str) -> Result<Config, HerderError> {
@@ -224,9 +249,11 @@ impl Herder {
     }
 
     pub fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
-        let connectors = self.connectors.lock().unwrap();
-        let connector = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(connector.task_configs.clone())
+        if let Some(connector) = self.connectors.lock().unwrap().get(name) {
+            return Ok(connector.task_configs.clone());
+        }
+        // A connector without its plugin has no tasks.
+        self.info(name).map(|_| Vec::new())
     }
 
     pub fn status(&self, name: &str) -> Result<ConnectorStatus, HerderError> {
@@ -278,6 +305,7 @@ impl Herder {
 
     fn change_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
+        self.check_resolved(name)?;
         let current = self.connectors.lock().unwrap().get(name).map(|c| c.target).ok_or_else(|| not_found(name))?;
         if current == target {
             return Ok(());
@@ -303,6 +331,18 @@ impl Herder {
         }
         tracing::info!(connector = %name, ?target, "changed target state");
         Ok(())
+    }
+
+    /// A connector whose plugin is missing can only be reconfigured or deleted.
+    fn check_resolved(&self, name: &str) -> Result<(), HerderError> {
+        match self.unresolved.lock().unwrap().get(name) {
+            Some(config) => Err(HerderError::BadRequest(format!(
+                "Connector {name} cannot run: no installed plugin provides {:?}. Install it and restart the worker, \
+                 or change the config with PUT /connectors/{name}/config, or delete the connector",
+                config.get("connector.class").map(String::as_str).unwrap_or("")
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn restart_task_locked(&self, name: &str, id: u32) -> Result<(), HerderError> {
