@@ -75,6 +75,10 @@ impl Api {
         self.send(self.http.put(self.url(path)).json(body)).await
     }
 
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.request(method, self.url(path)).json(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.http.delete(self.url(path))).await
     }

@@ -56,6 +56,19 @@ async fn pause_resume_stop_and_restart() {
     let ids: Vec<i64> = api.topic_values("my_topic_users").await.iter().map(|v| v["payload"]["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![1, 2, 3, 4], "restarts neither lose nor repeat rows");
 
+
+    // PATCH merges into the config; null removes a key.
+    let patch = json!({"poll.interval.ms": "300", "table.whitelist": null});
+    let (status, info) = api.send_json(reqwest::Method::PATCH, "/connectors/my-source-connect/config", &patch).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["config"]["poll.interval.ms"], "300");
+    assert!(info["config"].get("table.whitelist").is_none(), "{info}");
+    assert_eq!(info["config"]["topic.prefix"], "my_topic_", "other keys stay");
+    let (status, _) = api.send_json(reqwest::Method::PATCH, "/connectors/my-source-connect/config", &json!({"name": "other"})).await;
+    assert_eq!(status, 400);
+    db.exec("INSERT INTO users (user_id, pwd) VALUES ('e', '5')").await;
+    wait_for_records(&api, 5).await;
+
     let (status, expanded) = api.get("/connectors?expand=status&expand=info").await;
     assert_eq!(status, 200);
     assert_eq!(expanded["my-source-connect"]["status"]["connector"]["state"], "RUNNING");

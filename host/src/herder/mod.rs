@@ -173,6 +173,21 @@ impl Herder {
         Ok((self.launch(name, config, plugin, target), previous.is_none() && !was_unresolved))
     }
 
+    /// `PATCH /connectors/{name}/config`: merges `patch` into the config; `None` removes a key.
+    pub fn patch_config(&self, name: &str, patch: BTreeMap<String, Option<String>>) -> Result<ConnectorInfo, HerderError> {
+        let mut config = self.config(name)?;
+        if patch.get("name").is_some_and(|n| n.as_deref() != Some(name)) {
+            return Err(HerderError::BadRequest(format!("the connector name cannot be changed by PATCH (it is {name})")));
+        }
+        for (key, value) in patch {
+            match value {
+                Some(value) => config.insert(key, value),
+                None => config.remove(&key),
+            };
+        }
+        Ok(self.put_config(name, config)?.0)
+    }
+
     pub fn delete(&self, name: &str) -> Result<(), HerderError> {
         let _changing = self.changing.lock().unwrap();
         let unresolved = self.unresolved.lock().unwrap().remove(name).is_some();

@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -16,7 +18,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/connectors", get(list).post(create))
         .route("/connectors/{name}", get(info).delete(delete))
-        .route("/connectors/{name}/config", get(config).put(put_config))
+        .route("/connectors/{name}/config", get(config).put(put_config).patch(patch_config))
         .route("/connectors/{name}/status", get(status))
         .route("/connectors/{name}/tasks", get(tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
@@ -109,6 +111,14 @@ async fn put_config(
     let (info, created) = blocking(move || Ok(state.herder.put_config(&name, config)?)).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(info)).into_response())
+}
+
+async fn patch_config(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(patch): JsonBody<BTreeMap<String, Option<String>>>,
+) -> Result<Json<crate::herder::ConnectorInfo>, ApiError> {
+    Ok(Json(blocking(move || Ok(state.herder.patch_config(&name, patch)?)).await?))
 }
 
 async fn status(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
