@@ -57,8 +57,11 @@ impl Profile {
     }
 }
 
+/// The workspace root. `cargo run` sets CARGO_MANIFEST_DIR for the process, which is right
+/// even when the binary was built from another checkout sharing the target directory.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask lives in the workspace").to_owned()
 }
 
 fn target_dir() -> PathBuf {

@@ -3,6 +3,7 @@
 //! brings back exactly the connectors that existed.
 
 pub mod config_store;
+mod secrets;
 pub mod status;
 pub mod validate;
 
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use crate::runtime::{Plugin, PluginError, PluginKind, PluginRegistry};
-use crate::worker::{TaskHandle, TaskSpec, WorkerContext, start_task};
+use crate::worker::{TaskHandle, TaskSpec, WorkerContext, providers, start_task};
 use config_store::{Config, ConfigStore, TargetState};
 use status::{State, Status};
 use validate::ConfigProblem;
@@ -164,6 +165,10 @@ impl Herder {
             )));
         }
         config.insert("name".into(), name.to_owned());
+        // A secret sent back as "[hidden]" (a GET, edited, PUT back) keeps its stored value.
+        if let Some(stored) = self.raw_config(name) {
+            secrets::unmask(&mut config, &stored);
+        }
         let plugin = self.plugin_for(&config)?;
         let _changing = self.changing.lock().unwrap();
         let previous = self.remove_connector(name);
@@ -175,7 +180,7 @@ impl Herder {
 
     /// `PATCH /connectors/{name}/config`: merges `patch` into the config; `None` removes a key.
     pub fn patch_config(&self, name: &str, patch: BTreeMap<String, Option<String>>) -> Result<ConnectorInfo, HerderError> {
-        let mut config = self.config(name)?;
+        let mut config = self.raw_config(name).ok_or_else(|| not_found(name))?;
         if patch.get("name").is_some_and(|n| n.as_deref() != Some(name)) {
             return Err(HerderError::BadRequest(format!("the connector name cannot be changed by PATCH (it is {name})")));
         }
@@ -250,25 +255,36 @@ impl Herder {
         self.restart_task_locked(name, id)
     }
 
+    /// The connector's info, secrets masked.
     pub fn info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
         if let Some(connector) = self.connectors.lock().unwrap().get(name) {
             return Ok(info(name, connector));
         }
         let unresolved = self.unresolved.lock().unwrap();
         let config = unresolved.get(name).ok_or_else(|| not_found(name))?;
-        Ok(ConnectorInfo { name: name.to_owned(), config: config.clone(), tasks: Vec::new(), kind: "unknown" })
+        Ok(ConnectorInfo { name: name.to_owned(), config: secrets::mask(config, None), tasks: Vec::new(), kind: "unknown" })
     }
 
+    /// The connector's config, secrets masked.
     pub fn config(&self, name: &str) -> Result<Config, HerderError> {
         Ok(self.info(name)?.config)
     }
 
+    /// The task configs, secrets masked.
     pub fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
         if let Some(connector) = self.connectors.lock().unwrap().get(name) {
-            return Ok(connector.task_configs.clone());
+            return Ok(connector.task_configs.iter().map(|c| secrets::mask(c, Some(&connector.plugin))).collect());
         }
         // A connector without its plugin has no tasks.
         self.info(name).map(|_| Vec::new())
+    }
+
+    /// The stored config, secrets included: for the herder's own use only.
+    fn raw_config(&self, name: &str) -> Option<Config> {
+        if let Some(connector) = self.connectors.lock().unwrap().get(name) {
+            return Some(connector.config.clone());
+        }
+        self.unresolved.lock().unwrap().get(name).cloned()
     }
 
     pub fn status(&self, name: &str) -> Result<ConnectorStatus, HerderError> {
@@ -432,18 +448,21 @@ impl Herder {
 
     fn generate_task_configs(&self, name: &str, connector: &Connector) -> Result<Vec<Config>, PluginError> {
         let max_tasks = connector.config.get("tasks.max").and_then(|m| m.trim().parse().ok()).unwrap_or(1);
-        let ctx = self.ctx.task_context(name, None, connector.config.clone());
+        let ctx = self.ctx.task_context(name, None, &connector.config).map_err(PluginError::Config)?;
         let runtime = &self.ctx.runtime;
         let configs = match connector.plugin.manifest.kind {
             PluginKind::Source => runtime.source(&connector.plugin, ctx)?.task_configs(max_tasks)?,
             PluginKind::Sink => runtime.sink(&connector.plugin, ctx)?.task_configs(max_tasks)?,
         };
+        // The plugin saw resolved provider references; what it hands back unchanged goes back
+        // to the reference, so no resolved secret reaches connect-configs or the REST API.
+        let resolved = providers::resolve(&connector.config).map_err(PluginError::Config)?;
         // A task always carries the connector's own settings (converters, errors.*) as well.
         Ok(configs
             .into_iter()
             .map(|task| {
                 let mut merged = connector.config.clone();
-                merged.extend(task);
+                merged.extend(task.into_iter().filter(|(k, v)| resolved.get(k) != Some(v)));
                 merged
             })
             .collect())
@@ -464,7 +483,7 @@ fn not_found(name: &str) -> HerderError {
 fn info(name: &str, connector: &Connector) -> ConnectorInfo {
     ConnectorInfo {
         name: name.to_owned(),
-        config: connector.config.clone(),
+        config: secrets::mask(&connector.config, Some(&connector.plugin)),
         tasks: (0..connector.task_configs.len() as u32).map(|task| TaskId { connector: name.to_owned(), task }).collect(),
         kind: connector.plugin.manifest.kind.as_str(),
     }

@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod offsets;
+pub mod providers;
 mod sink;
 mod source;
 
@@ -35,15 +36,17 @@ pub struct WorkerContext {
 }
 
 impl WorkerContext {
-    pub fn task_context(&self, connector: &str, task: Option<u32>, config: BTreeMap<String, String>) -> TaskContext {
-        TaskContext {
+    /// What a plugin instance gets: its config with provider references resolved (only
+    /// here, never in stored or reported configs), and its capabilities.
+    pub fn task_context(&self, connector: &str, task: Option<u32>, config: &BTreeMap<String, String>) -> Result<TaskContext, String> {
+        Ok(TaskContext {
             connector: connector.to_owned(),
             task,
-            config,
+            config: providers::resolve(config)?,
             offsets: self.source_offsets.reader(connector),
             pools: self.pools.clone(),
             tokio: self.tokio.clone(),
-        }
+        })
     }
 }
 

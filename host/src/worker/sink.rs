@@ -48,7 +48,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
         positions: BTreeMap::new(),
     };
-    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), spec.config.clone());
+    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     instance.start().map_err(|e| e.to_string())?;
     let result = task.consume_until_stopped(&mut instance, stop);

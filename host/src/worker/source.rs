@@ -16,7 +16,7 @@ use crate::runtime::{PluginError, PolledRecord, SourceInstance};
 
 pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
     let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
-    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), spec.config.clone());
+    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     instance.start().map_err(|e| e.to_string())?;
     let result = poll_until_stopped(ctx, spec, stop, &mut instance, &converters);

@@ -1,0 +1,86 @@
+//! Secrets: config provider references are resolved only inside the worker, and password
+//! values never come back through the REST API.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wasmconnect_e2e::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_references_resolve_in_the_worker_only() {
+    let db = TestDb::create("providers").await;
+    db.exec(USERS_DDL).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("db.properties");
+    std::fs::write(&secrets, "user=root\n").unwrap();
+    let variable = format!("WASMCONNECT_E2E_DB_{}", std::process::id());
+    // SAFETY: the variable name is unique to this test process.
+    unsafe { std::env::set_var(&variable, db.jdbc_url()) };
+    let worker = start_worker(&dir.path().join("data")).await;
+    let api = Api::new(&worker);
+
+    let mut config = source_config(&db);
+    config["config"]["connection.url"] = json!(format!("${{env:{variable}}}"));
+    config["config"]["connection.user"] = json!(format!("${{file:{}:user}}", secrets.display()));
+    assert_eq!(api.post("/connectors", &config).await.0, 201);
+    db.exec("INSERT INTO users (user_id, pwd) VALUES ('a', '1')").await;
+    eventually("the row on the topic", WAIT, || async { (api.topic_values("my_topic_users").await.len() == 1).then_some(()) }).await;
+
+    // The references, not their values, are what is stored and shown.
+    let (_, shown) = api.get("/connectors/my-source-connect/config").await;
+    assert_eq!(shown["connection.url"], json!(format!("${{env:{variable}}}")));
+    let (_, stored) = api.get("/topics/connect-configs/records").await;
+    assert!(!stored.to_string().contains(&db.name), "the database URL stays out of connect-configs: {stored}");
+
+    let mut missing = source_config(&db);
+    missing["name"] = json!("broken");
+    missing["config"]["connection.url"] = json!("${env:WASMCONNECT_E2E_NO_SUCH_VARIABLE}");
+    assert_eq!(api.post("/connectors", &missing).await.0, 201);
+    let (_, status) = api.get("/connectors/broken/status").await;
+    assert_eq!(status["connector"]["state"], "FAILED");
+    assert!(status["connector"]["trace"].as_str().unwrap().contains("WASMCONNECT_E2E_NO_SUCH_VARIABLE"), "{status}");
+
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_are_hidden_in_every_answer_and_survive_a_round_trip() {
+    let db = TestDb::create("hidden").await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let secret = "s3cret-value-123";
+    let mut config = sink_config(&db);
+    config["config"]["connection.password"] = json!(secret);
+
+    let (status, created) = api.post("/connectors", &config).await;
+    assert_eq!(status, 201);
+    let answers = vec![
+        created,
+        api.get("/connectors/my-sink-connect").await.1,
+        api.get("/connectors/my-sink-connect/config").await.1,
+        api.get("/connectors/my-sink-connect/tasks").await.1,
+        api.get("/connectors/my-sink-connect/tasks-config").await.1,
+        api.get("/connectors/my-sink-connect/status").await.1,
+        api.get("/connectors?expand=info&expand=status").await.1,
+    ];
+    for answer in &answers {
+        assert!(!answer.to_string().contains(secret), "leaked: {answer}");
+    }
+    assert_eq!(answers[2]["connection.password"], "[hidden]");
+
+    // GET, change something else, PUT back: the password is kept, not replaced by the mask.
+    let mut edited = answers[2].clone();
+    edited["batch.size"] = json!("100");
+    assert_eq!(api.put("/connectors/my-sink-connect/config", &edited).await.0, 200);
+    let (_, stored) = api.get("/topics/connect-configs/records?max=1000").await;
+    let last = stored.as_array().unwrap().iter().rev().find(|r| r["key"] == "connector-my-sink-connect").unwrap();
+    assert!(last["value"].as_str().unwrap().contains(secret), "the stored config keeps the real password");
+    assert!(last["value"].as_str().unwrap().contains("\"batch.size\":\"100\""));
+
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
