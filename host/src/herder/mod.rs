@@ -10,6 +10,9 @@ pub mod validate;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use serde_json::json;
+use wasmconnect_log::TopicPartition;
+
 use crate::runtime::{Plugin, PluginError, PluginKind, PluginRegistry};
 use crate::worker::{TaskHandle, TaskSpec, WorkerContext, providers, start_task};
 use config_store::{Config, ConfigStore, TargetState};
@@ -279,6 +282,54 @@ impl Herder {
         self.info(name).map(|_| Vec::new())
     }
 
+    /// `GET /connectors/{name}/offsets`, in Kafka Connect's shape: source partitions and
+    /// offsets as the plugin wrote them; for sinks, topic partitions and consumer positions.
+    pub fn offsets(&self, name: &str) -> Result<serde_json::Value, HerderError> {
+        let offsets: Vec<serde_json::Value> = if self.info(name)?.kind == "sink" {
+            self.ctx
+                .group_offsets
+                .positions(&sink_group(name))
+                .into_iter()
+                .map(|(tp, offset)| {
+                    json!({"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition}, "offset": {"kafka_offset": offset}})
+                })
+                .collect()
+        } else {
+            self.ctx.source_offsets.all(name).into_iter().map(|(partition, offset)| json!({"partition": partition, "offset": offset})).collect()
+        };
+        Ok(json!({ "offsets": offsets }))
+    }
+
+    /// `PATCH .../offsets` (`Some`: set these, a null offset removes one) and `DELETE
+    /// .../offsets` (`None`: remove all). Only for a STOPPED connector, whose tasks cannot
+    /// be committing at the same time.
+    pub fn alter_offsets(&self, name: &str, entries: Option<Vec<OffsetEntry>>) -> Result<(), HerderError> {
+        let _changing = self.changing.lock().unwrap();
+        let info = self.info(name)?;
+        let stopped = self.connectors.lock().unwrap().get(name).is_some_and(|c| c.target == TargetState::Stopped);
+        if !stopped {
+            return Err(HerderError::BadRequest(format!(
+                "Connector {name} must be STOPPED before its offsets can change: PUT /connectors/{name}/stop first"
+            )));
+        }
+        let log = self.ctx.log.as_ref();
+        if info.kind == "sink" {
+            let group = sink_group(name);
+            let positions = match entries {
+                None => self.ctx.group_offsets.positions(&group).into_iter().map(|(tp, _)| (tp, None)).collect(),
+                Some(entries) => entries.iter().map(sink_position).collect::<Result<Vec<_>, _>>()?,
+            };
+            self.ctx.group_offsets.alter(log, &group, &positions)?;
+        } else {
+            let offsets = match entries {
+                None => self.ctx.source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect(),
+                Some(entries) => entries.into_iter().map(|e| (e.partition, e.offset.filter(|o| !o.is_null()))).collect(),
+            };
+            self.ctx.source_offsets.alter(log, name, offsets)?;
+        }
+        Ok(())
+    }
+
     /// The stored config, secrets included: for the herder's own use only.
     fn raw_config(&self, name: &str) -> Option<Config> {
         if let Some(connector) = self.connectors.lock().unwrap().get(name) {
@@ -474,6 +525,35 @@ impl Herder {
         connector.stop_tasks();
         Some(connector)
     }
+}
+
+/// One entry of an offsets request body.
+#[derive(Debug, serde::Deserialize)]
+pub struct OffsetEntry {
+    pub partition: serde_json::Value,
+    #[serde(default)]
+    pub offset: Option<serde_json::Value>,
+}
+
+fn sink_group(name: &str) -> String {
+    format!("connect-{name}")
+}
+
+/// A sink offset entry: `{"partition":{"kafka_topic":"t","kafka_partition":0},"offset":{"kafka_offset":5}}`.
+fn sink_position(entry: &OffsetEntry) -> Result<(TopicPartition, Option<i64>), HerderError> {
+    let bad = || {
+        HerderError::BadRequest(format!(
+            "a sink offset looks like {{\"partition\":{{\"kafka_topic\":\"t\",\"kafka_partition\":0}},\"offset\":{{\"kafka_offset\":5}}}}, not {}",
+            json!({"partition": entry.partition, "offset": entry.offset})
+        ))
+    };
+    let topic = entry.partition.get("kafka_topic").and_then(|t| t.as_str()).ok_or_else(bad)?;
+    let partition = entry.partition.get("kafka_partition").and_then(|p| p.as_i64()).and_then(|p| i32::try_from(p).ok()).ok_or_else(bad)?;
+    let offset = match &entry.offset {
+        None | Some(serde_json::Value::Null) => None,
+        Some(o) => Some(o.get("kafka_offset").and_then(|o| o.as_i64()).filter(|o| *o >= 0).ok_or_else(bad)?),
+    };
+    Ok((TopicPartition { topic: topic.to_owned(), partition }, offset))
 }
 
 fn not_found(name: &str) -> HerderError {

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, JsonBody, blocking};
+use crate::herder::OffsetEntry;
 use crate::herder::config_store::{Config, TargetState};
 
 pub fn routes() -> Router<AppState> {
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{name}/tasks", get(tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
         .route("/connectors/{name}/tasks-config", get(tasks_config))
+        .route("/connectors/{name}/offsets", get(offsets).patch(alter_offsets).delete(reset_offsets))
         .route("/connectors/{name}/pause", put(pause))
         .route("/connectors/{name}/resume", put(resume))
         .route("/connectors/{name}/stop", put(stop))
@@ -200,4 +202,27 @@ async fn restart_task(
 ) -> Result<StatusCode, ApiError> {
     blocking(move || Ok(state.herder.restart_task(&name, task)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.herder.offsets(&name)?))
+}
+
+#[derive(Deserialize)]
+struct OffsetsRequest {
+    offsets: Vec<OffsetEntry>,
+}
+
+async fn alter_offsets(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(request): JsonBody<OffsetsRequest>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || Ok(state.herder.alter_offsets(&name, Some(request.offsets))?)).await?;
+    Ok(Json(json!({ "message": "The offsets of the connector have been changed; they apply when it is resumed" })))
+}
+
+async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    blocking(move || Ok(state.herder.alter_offsets(&name, None)?)).await?;
+    Ok(Json(json!({ "message": "The offsets of the connector have been reset; it starts from the beginning when resumed" })))
 }

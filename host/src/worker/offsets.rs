@@ -34,17 +34,32 @@ impl SourceOffsets {
         Ok(offsets)
     }
 
-    /// The records that commit `offset` for `partition`, to append with the data they cover.
-    pub fn record(connector: &str, partition: &serde_json::Value, offset: &serde_json::Value) -> ProducerRecord {
+    /// The record that commits `offset` for `partition` (a tombstone for `None`), to append
+    /// with the data it covers.
+    pub fn record(connector: &str, partition: &serde_json::Value, offset: Option<&serde_json::Value>) -> ProducerRecord {
         let key = serde_json::json!([connector, partition]);
         ProducerRecord {
             topic: OFFSETS_TOPIC.into(),
             partition: None,
             key: Some(key.to_string().into_bytes()),
-            value: Some(offset.to_string().into_bytes()),
+            value: offset.map(|o| o.to_string().into_bytes()),
             timestamp: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Every committed (partition, offset) of a connector.
+    pub fn all(&self, connector: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
+        self.committed.read().unwrap().get(connector).cloned().unwrap_or_default()
+    }
+
+    /// Writes and remembers new offsets (`None` removes one), as `PATCH`/`DELETE .../offsets` ask.
+    pub fn alter(&self, log: &dyn TopicLog, connector: &str, offsets: Vec<(serde_json::Value, Option<serde_json::Value>)>) -> anyhow::Result<()> {
+        log.append(offsets.iter().map(|(p, o)| SourceOffsets::record(connector, p, o.as_ref())).collect())?;
+        for (partition, offset) in offsets {
+            self.remember(connector, partition, offset);
+        }
+        Ok(())
     }
 
     /// Records an offset once it is durable; `None` forgets the partition.
@@ -90,13 +105,17 @@ impl GroupOffsets {
         let offsets = GroupOffsets::default();
         for record in read_all(log, CONSUMER_OFFSETS_TOPIC)? {
             let key: Option<(String, String, i32)> = record.key.and_then(|k| serde_json::from_slice(&k).ok());
+            let Some((group, topic, partition)) = key else { continue };
+            let entry = (group, TopicPartition { topic, partition });
             let offset = record
                 .value
                 .and_then(|v| serde_json::from_slice::<serde_json::Value>(&v).ok())
                 .and_then(|v| v.get("offset")?.as_i64());
-            if let (Some((group, topic, partition)), Some(offset)) = (key, offset) {
-                offsets.committed.write().unwrap().insert((group, TopicPartition { topic, partition }), offset);
-            }
+            // A tombstone (a reset) forgets the position.
+            match offset {
+                Some(offset) => offsets.committed.write().unwrap().insert(entry, offset),
+                None => offsets.committed.write().unwrap().remove(&entry),
+            };
         }
         Ok(offsets)
     }
@@ -106,13 +125,19 @@ impl GroupOffsets {
     }
 
     pub fn commit(&self, log: &dyn TopicLog, group: &str, positions: &[(TopicPartition, i64)]) -> anyhow::Result<()> {
+        let positions: Vec<(TopicPartition, Option<i64>)> = positions.iter().map(|(tp, o)| (tp.clone(), Some(*o))).collect();
+        self.alter(log, group, &positions)
+    }
+
+    /// Sets positions; `None` forgets one, so the group starts that partition from the beginning.
+    pub fn alter(&self, log: &dyn TopicLog, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> anyhow::Result<()> {
         let records = positions
             .iter()
             .map(|(tp, offset)| ProducerRecord {
                 topic: CONSUMER_OFFSETS_TOPIC.into(),
                 partition: Some(0),
                 key: Some(serde_json::json!([group, tp.topic, tp.partition]).to_string().into_bytes()),
-                value: Some(serde_json::json!({ "offset": offset }).to_string().into_bytes()),
+                value: offset.map(|o| serde_json::json!({ "offset": o }).to_string().into_bytes()),
                 timestamp: None,
                 headers: Vec::new(),
             })
@@ -120,9 +145,19 @@ impl GroupOffsets {
         log.append(records)?;
         let mut committed = self.committed.write().unwrap();
         for (tp, offset) in positions {
-            committed.insert((group.to_owned(), tp.clone()), *offset);
+            let key = (group.to_owned(), tp.clone());
+            match offset {
+                Some(o) => committed.insert(key, *o),
+                None => committed.remove(&key),
+            };
         }
         Ok(())
+    }
+
+    /// Every position of a group.
+    pub fn positions(&self, group: &str) -> Vec<(TopicPartition, i64)> {
+        let committed = self.committed.read().unwrap();
+        committed.iter().filter(|((g, _), _)| g == group).map(|((_, tp), o)| (tp.clone(), *o)).collect()
     }
 }
 

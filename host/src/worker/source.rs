@@ -69,7 +69,7 @@ fn write(ctx: &WorkerContext, connector: &str, records: Vec<PolledRecord>, conve
         batch.push(produce(record, converters)?);
         latest.insert(partition.to_string(), (partition, offset));
     }
-    batch.extend(latest.values().map(|(p, o)| SourceOffsets::record(connector, p, o)));
+    batch.extend(latest.values().map(|(p, o)| SourceOffsets::record(connector, p, Some(o))));
     ctx.log.append(batch).map_err(|e| format!("cannot write to the topic log: {e}"))?;
     for (partition, offset) in latest.into_values() {
         ctx.source_offsets.remember(connector, partition, Some(offset));
