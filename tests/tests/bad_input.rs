@@ -21,6 +21,9 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     let api = Api::new(&worker);
 
     assert_error(api.post_raw("/connectors", "{\"name\": \"x\", \"config\": {").await, 400, "not valid JSON");
+    assert_error(api.post_raw("/connectors", "{\"name\": \"x\", \"config\": {").await, 400, "column");
+    let huge = format!("{{\"name\":\"x\",\"config\":{{\"k\":\"{}\"}}}}", "x".repeat(3 << 20));
+    assert_error(api.post_raw("/connectors", &huge).await, 413, "limit");
 
     let mut unknown = source_config(&db);
     unknown["config"]["connector.class"] = json!("com.example.NoSuchConnector");

@@ -24,6 +24,9 @@ pub struct AppState {
     pub log: Arc<dyn TopicLog>,
 }
 
+/// Request bodies above this are refused with 413: a connector config is a few KiB.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root))
@@ -31,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(connectors::routes())
         .merge(plugins::routes())
         .merge(topics::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -59,9 +63,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("cannot read the request body: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"))
+            } else {
+                ApiError::BadRequest(format!("cannot read the request body: {e}"))
+            }
+        })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON for this endpoint: {e}")))
