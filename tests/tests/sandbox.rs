@@ -41,3 +41,31 @@ async fn misbehaving_plugins_fail_alone() {
     assert_eq!(api.post("/connectors/panics/tasks/0/restart", &json!(null)).await.0, 204);
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_task_restart_auto_a_failed_task_is_restarted_with_backoff() {
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let mut config = chaos("flaky", "panic");
+    config["config"]["task.restart.auto"] = json!("true");
+    config["config"]["task.restart.backoff.max.ms"] = json!("1500");
+    assert_eq!(api.post("/connectors", &config).await.0, 201);
+    // The first restart comes after 1 s, the second after 1.5 s (the cap).
+    let trace = eventually("a second automatic restart", WAIT, || async {
+        let (_, status) = api.get("/connectors/flaky/status").await;
+        let trace = status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned();
+        trace.contains("restart 2 in 1500 ms").then_some(trace)
+    })
+    .await;
+    assert!(trace.contains("deliberate panic"), "the reason stays visible: {trace}");
+    // Without the setting a failed task stays failed.
+    assert_eq!(api.post("/connectors", &chaos("once", "panic")).await.0, 201);
+    let trace = eventually("the task to fail", WAIT, || async {
+        let (_, status) = api.get("/connectors/once/status").await;
+        (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+    })
+    .await;
+    assert!(!trace.contains("task.restart.auto"), "{trace}");
+    worker.shutdown().await.unwrap();
+}

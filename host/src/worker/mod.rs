@@ -93,18 +93,56 @@ pub fn start_task(ctx: Arc<WorkerContext>, spec: TaskSpec) -> TaskHandle {
     ctx.status.task(&spec.connector, spec.id, State::Running, None);
     let thread = std::thread::Builder::new()
         .name(name)
-        .spawn(move || {
-            let signal = StopSignal(signal);
-            let result = match spec.plugin.manifest.kind {
-                PluginKind::Source => source::run(&ctx, &spec, &signal),
-                PluginKind::Sink => sink::run(&ctx, &spec, &signal),
-            };
-            if let Err(trace) = result {
-                ctx.status.task(&spec.connector, spec.id, State::Failed, Some(trace));
-            }
-        })
+        .spawn(move || run_task(&ctx, &spec, &StopSignal(signal)))
         .expect("spawn task thread");
     TaskHandle { stop, thread }
+}
+
+/// Runs the task until it is stopped or fails; with `task.restart.auto=true` a failed task
+/// starts again (a fresh plugin instance) after a growing pause, its status FAILED with the
+/// reason and the next attempt in the meantime.
+fn run_task(ctx: &WorkerContext, spec: &TaskSpec, signal: &StopSignal) {
+    let policy = RestartPolicy::from_config(&spec.config);
+    let mut attempt = 0;
+    loop {
+        let result = match spec.plugin.manifest.kind {
+            PluginKind::Source => source::run(ctx, spec, signal),
+            PluginKind::Sink => sink::run(ctx, spec, signal),
+        };
+        let Err(trace) = result else { return };
+        let Some(delay) = policy.delay(attempt) else {
+            ctx.status.task(&spec.connector, spec.id, State::Failed, Some(trace));
+            return;
+        };
+        attempt += 1;
+        let note = format!("{trace}\n(task.restart.auto: restart {attempt} in {} ms)", delay.as_millis());
+        ctx.status.task(&spec.connector, spec.id, State::Failed, Some(note));
+        if signal.wait(delay) {
+            return;
+        }
+        ctx.status.task(&spec.connector, spec.id, State::Running, None);
+    }
+}
+
+/// Automatic restarts of failed tasks, beyond Kafka Connect: `task.restart.auto` (default
+/// false) and `task.restart.backoff.max.ms` (default 60000); the pause starts at 1 s and doubles.
+struct RestartPolicy {
+    enabled: bool,
+    max: Duration,
+}
+
+impl RestartPolicy {
+    fn from_config(config: &BTreeMap<String, String>) -> RestartPolicy {
+        RestartPolicy {
+            enabled: config.get("task.restart.auto").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            max: Duration::from_millis(config.get("task.restart.backoff.max.ms").and_then(|v| v.trim().parse().ok()).unwrap_or(60_000)),
+        }
+    }
+
+    /// The pause before restart number `attempt + 1`, or `None` when restarts are off.
+    fn delay(&self, attempt: u32) -> Option<Duration> {
+        self.enabled.then(|| Duration::from_secs(1).saturating_mul(1 << attempt.min(16)).min(self.max))
+    }
 }
 
 /// How long to wait before retrying after the `attempt`-th retriable error in a row.
