@@ -130,7 +130,7 @@ fn start_herder(
     let ctx = Arc::new(WorkerContext {
         source_offsets: Arc::new(SourceOffsets::load(log.as_ref())?),
         group_offsets: Arc::new(GroupOffsets::load(log.as_ref())?),
-        status: Arc::new(StatusStore::new(log.clone(), worker_id)),
+        status: Arc::new(StatusStore::load(log.clone(), worker_id)?),
         pools: Arc::new(wasmconnect_db::Pools::new()),
         log: log.clone(),
         runtime,

@@ -24,6 +24,13 @@ async fn source_and_sink_offsets_can_be_read_changed_and_reset() {
     db.exec("INSERT INTO users (user_id, pwd) VALUES ('a', '1'), ('b', '2'), ('c', '3')").await;
     eventually("3 rows in the sink table", WAIT, || async { (db.count("my_topic_users").await == Some(3)).then_some(()) }).await;
 
+    // The topics each connector has used (KIP-558), and their reset.
+    assert_eq!(api.get("/connectors/my-source-connect/topics").await.1, json!({"my-source-connect": {"topics": ["my_topic_users"]}}));
+    assert_eq!(api.get("/connectors/my-sink-connect/topics").await.1, json!({"my-sink-connect": {"topics": ["my_topic_users"]}}));
+    assert_eq!(api.put("/connectors/my-sink-connect/topics/reset", &json!(null)).await.0, 202);
+    assert_eq!(api.get("/connectors/my-sink-connect/topics").await.1, json!({"my-sink-connect": {"topics": []}}));
+    assert_eq!(api.get("/connectors/nope/topics").await.0, 404);
+
     let partition = json!({"protocol": "1", "table": format!("{}.users", db.name)});
     let (status, offsets) = api.get("/connectors/my-source-connect/offsets").await;
     assert_eq!(status, 200);

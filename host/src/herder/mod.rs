@@ -330,6 +330,18 @@ impl Herder {
         Ok(())
     }
 
+    /// The topics the connector has used since its creation or the last reset.
+    pub fn active_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
+        self.info(name)?;
+        Ok(self.ctx.status.topics(name))
+    }
+
+    pub fn reset_topics(&self, name: &str) -> Result<(), HerderError> {
+        self.info(name)?;
+        self.ctx.status.reset_topics(name);
+        Ok(())
+    }
+
     /// The stored config, secrets included: for the herder's own use only.
     fn raw_config(&self, name: &str) -> Option<Config> {
         if let Some(connector) = self.connectors.lock().unwrap().get(name) {

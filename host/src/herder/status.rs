@@ -2,11 +2,13 @@
 //! `connect-status` with Kafka Connect's keys (`status-connector-<name>`,
 //! `status-task-<name>-<id>`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use wasmconnect_log::{ProducerRecord, TopicLog};
+
+use crate::worker::offsets::read_all;
 
 pub const STATUS_TOPIC: &str = "connect-status";
 
@@ -34,11 +36,54 @@ pub struct StatusStore {
     worker_id: String,
     connectors: RwLock<BTreeMap<String, Status>>,
     tasks: RwLock<BTreeMap<(String, u32), Status>>,
+    /// Topics each connector has used (KIP-558), kept as `topic-<topic>-<connector>`.
+    topics: RwLock<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl StatusStore {
-    pub fn new(log: Arc<dyn TopicLog>, worker_id: String) -> StatusStore {
-        StatusStore { log, worker_id, connectors: Default::default(), tasks: Default::default() }
+    /// Connector and task states start afresh with each worker; the active topics are
+    /// replayed from `connect-status`.
+    pub fn load(log: Arc<dyn TopicLog>, worker_id: String) -> anyhow::Result<StatusStore> {
+        let mut topics: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for record in read_all(log.as_ref(), STATUS_TOPIC)? {
+            let Some(key) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else { continue };
+            if !key.starts_with("topic-") {
+                continue;
+            }
+            let Some(value) = record.value.as_deref().and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok()) else {
+                // A tombstone: names may contain '-', so match the whole key.
+                for (connector, used) in topics.iter_mut() {
+                    used.retain(|topic| key != format!("topic-{topic}-{connector}"));
+                }
+                continue;
+            };
+            let (Some(topic), Some(connector)) = (value["topic"]["name"].as_str(), value["topic"]["connector"].as_str()) else { continue };
+            topics.entry(connector.to_owned()).or_default().insert(topic.to_owned());
+        }
+        Ok(StatusStore { log, worker_id, connectors: Default::default(), tasks: Default::default(), topics: RwLock::new(topics) })
+    }
+
+    /// Records that a task of `connector` used `topic`; cheap when it is already known.
+    pub fn topic_used(&self, connector: &str, topic: &str, task: u32) {
+        if self.topics.read().unwrap().get(connector).is_some_and(|t| t.contains(topic)) {
+            return;
+        }
+        self.topics.write().unwrap().entry(connector.to_owned()).or_default().insert(topic.to_owned());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let value = serde_json::json!({"topic": {"name": topic, "connector": connector, "task": task, "discoverTimestamp": now}});
+        self.append(format!("topic-{topic}-{connector}"), Some(value.to_string().into_bytes()));
+    }
+
+    pub fn topics(&self, connector: &str) -> Vec<String> {
+        self.topics.read().unwrap().get(connector).map(|t| t.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Forgets the topics a connector used (`PUT .../topics/reset`, or its deletion).
+    pub fn reset_topics(&self, connector: &str) {
+        let Some(topics) = self.topics.write().unwrap().remove(connector) else { return };
+        for topic in topics {
+            self.append(format!("topic-{topic}-{connector}"), None);
+        }
     }
 
     pub fn worker_id(&self) -> &str {
@@ -77,6 +122,7 @@ impl StatusStore {
         self.write(format!("status-connector-{name}"), None);
         self.connectors.write().unwrap().remove(name);
         self.remove_tasks(name);
+        self.reset_topics(name);
     }
 
     /// Forgets the task statuses of a connector that has no tasks any more.
@@ -98,6 +144,10 @@ impl StatusStore {
                 .to_string()
                 .into_bytes()
         });
+        self.append(key, value);
+    }
+
+    fn append(&self, key: String, value: Option<Vec<u8>>) {
         let record = ProducerRecord {
             topic: STATUS_TOPIC.into(),
             partition: None,

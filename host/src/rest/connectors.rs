@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{name}/tasks/{task}/status", get(task_status))
         .route("/connectors/{name}/tasks-config", get(tasks_config))
         .route("/connectors/{name}/offsets", get(offsets).patch(alter_offsets).delete(reset_offsets))
+        .route("/connectors/{name}/topics", get(topics))
+        .route("/connectors/{name}/topics/reset", put(reset_topics))
         .route("/connectors/{name}/pause", put(pause))
         .route("/connectors/{name}/resume", put(resume))
         .route("/connectors/{name}/stop", put(stop))
@@ -225,4 +227,14 @@ async fn alter_offsets(
 async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     blocking(move || Ok(state.herder.alter_offsets(&name, None)?)).await?;
     Ok(Json(json!({ "message": "The offsets of the connector have been reset; it starts from the beginning when resumed" })))
+}
+
+async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let topics = state.herder.active_topics(&name)?;
+    Ok(Json(json!({ name: { "topics": topics } })))
+}
+
+async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    state.herder.reset_topics(&name)?;
+    Ok(StatusCode::ACCEPTED)
 }

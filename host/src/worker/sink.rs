@@ -106,6 +106,9 @@ impl SinkTask<'_> {
         for r in &records {
             next.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
         }
+        for tp in next.keys() {
+            self.ctx.status.topic_used(&self.spec.connector, &tp.topic, self.spec.id);
+        }
         let mut converted = Vec::with_capacity(records.len());
         let mut originals = Vec::with_capacity(records.len());
         for record in records {

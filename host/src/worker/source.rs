@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use wasmconnect_log::ProducerRecord;
 
-use super::offsets::SourceOffsets;
+use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
 
 /// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
@@ -39,7 +39,7 @@ fn poll_until_stopped(
             Ok((records, wait)) => {
                 failures = 0;
                 let idle = records.is_empty();
-                write(ctx, &spec.connector, records, converters)?;
+                write(ctx, &spec.connector, spec.id, records, converters)?;
                 if idle { wait.max(MIN_IDLE_WAIT) } else { wait }
             }
             Err(PluginError::Retriable(message)) => {
@@ -56,7 +56,7 @@ fn poll_until_stopped(
     Ok(())
 }
 
-fn write(ctx: &WorkerContext, connector: &str, records: Vec<PolledRecord>, converters: &Converters) -> Result<(), String> {
+fn write(ctx: &WorkerContext, connector: &str, task: u32, records: Vec<PolledRecord>, converters: &Converters) -> Result<(), String> {
     if records.is_empty() {
         return Ok(());
     }
@@ -70,6 +70,10 @@ fn write(ctx: &WorkerContext, connector: &str, records: Vec<PolledRecord>, conve
         latest.insert(partition.to_string(), (partition, offset));
     }
     batch.extend(latest.values().map(|(p, o)| SourceOffsets::record(connector, p, Some(o))));
+    let written: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != OFFSETS_TOPIC).collect();
+    for topic in written {
+        ctx.status.topic_used(connector, topic, task);
+    }
     ctx.log.append(batch).map_err(|e| format!("cannot write to the topic log: {e}"))?;
     for (partition, offset) in latest.into_values() {
         ctx.source_offsets.remember(connector, partition, Some(offset));
