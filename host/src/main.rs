@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use wasmconnect::cli::{Client, ConsumeOptions};
+use wasmconnect::cli::{Client, ConnectorsCommand, ConsumeOptions, PluginsCommand};
 use wasmconnect::runtime::TaskLimits;
 use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
 
@@ -24,6 +24,25 @@ enum Command {
     Topics {
         #[command(subcommand)]
         command: TopicsCommand,
+        #[arg(long, default_value = "http://localhost:8083", global = true)]
+        url: String,
+    },
+    /// Connector administration on a running worker (the REST API as commands).
+    Connectors {
+        #[command(subcommand)]
+        command: ConnectorsCommand,
+        /// Print the worker's JSON answers instead of tables.
+        #[arg(long, global = true)]
+        json: bool,
+        #[arg(long, default_value = "http://localhost:8083", global = true)]
+        url: String,
+    },
+    /// The plugins of a running worker.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+        #[arg(long, global = true)]
+        json: bool,
         #[arg(long, default_value = "http://localhost:8083", global = true)]
         url: String,
     },
@@ -80,7 +99,18 @@ struct StandaloneArgs {
     task_call_timeout_secs: u64,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole chain of causes on one line; no backtrace for a user's mistake.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -100,6 +130,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Connectors { command, json, url } => Client::new(&url).connectors(command, json, &mut std::io::stdout().lock()).await,
+        Command::Plugins { command, json, url } => Client::new(&url).plugins(command, json, &mut std::io::stdout().lock()).await,
         Command::Consume { topic, from_beginning, max_messages, print_key, key_separator, url } => {
             let options = ConsumeOptions { from_beginning, max_messages, print_key, key_separator };
             Client::new(&url).consume(&topic, &options, &mut std::io::stdout().lock()).await?;

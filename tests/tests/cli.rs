@@ -24,3 +24,50 @@ async fn produce_list_and_consume_like_the_console_tools() {
     assert!(err.to_string().contains("does not exist"), "{err}");
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_and_plugins_commands_drive_the_rest_api() {
+    use wasmconnect::cli::{ConnectorsCommand as C, PluginsCommand as P};
+
+    let db = TestDb::create("clicmd").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let client = Client::new(&format!("http://{}", worker.rest_addr()));
+    let file = data.path().join("source.json");
+    std::fs::write(&file, source_config(&db).to_string()).unwrap();
+    let run = |command: C, json: bool| {
+        let client = &client;
+        async move {
+            let mut out = Vec::new();
+            client.connectors(command, json, &mut out).await.map(|_| String::from_utf8(out).unwrap())
+        }
+    };
+
+    let created = run(C::Create { file: file.clone() }, false).await.unwrap();
+    assert!(created.contains("\"name\": \"my-source-connect\""), "{created}");
+    let list = run(C::List, false).await.unwrap();
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(lines[0].starts_with("NAME") && lines[1].starts_with("my-source-connect"), "{list}");
+    assert!(lines[1].contains("source") && lines[1].contains("RUNNING") && lines[1].contains("0:RUNNING"), "{list}");
+    assert_eq!(run(C::Pause { name: "my-source-connect".into() }, false).await.unwrap(), "paused my-source-connect\n");
+    let status = run(C::Status { name: "my-source-connect".into() }, false).await.unwrap();
+    assert!(status.contains("connector") && status.contains("PAUSED"), "{status}");
+    let status: serde_json::Value = serde_json::from_str(&run(C::Status { name: "my-source-connect".into() }, true).await.unwrap()).unwrap();
+    assert_eq!(status["connector"]["state"], "PAUSED");
+    let err = run(C::Get { name: "nope".into() }, false).await.unwrap_err().to_string();
+    assert!(err.contains("nope") && err.contains("404"), "{err}");
+    assert_eq!(run(C::Delete { name: "my-source-connect".into() }, false).await.unwrap(), "deleted my-source-connect\n");
+
+    let mut out = Vec::new();
+    client.plugins(P::List, false, &mut out).await.unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("io.confluent.connect.jdbc.JdbcSinkConnector"));
+    let invalid = data.path().join("invalid.json");
+    std::fs::write(&invalid, r#"{"connector.class": "JdbcSourceConnector", "batch.max.rows": "many"}"#).unwrap();
+    let mut out = Vec::new();
+    client.plugins(P::Validate { class: "JdbcSourceConnector".into(), file: invalid }, false, &mut out).await.unwrap();
+    let report = String::from_utf8(out).unwrap();
+    assert!(report.starts_with("5 error(s)") && report.contains("batch.max.rows:"), "{report}");
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

@@ -1,5 +1,10 @@
-//! The client commands (`topics list`, `consume`, `produce`): they talk to a running
-//! worker's REST API, like Kafka's console tools talk to a broker.
+//! The client commands (`topics list`, `consume`, `produce`, `connectors ...`,
+//! `plugins ...`): they talk to a running worker's REST API, like Kafka's console tools talk
+//! to a broker.
+
+mod admin;
+
+pub use admin::{ConnectorsCommand, PluginsCommand};
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -33,8 +38,21 @@ impl Client {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let url = format!("{}{path}", self.base);
-        let response = self.http.get(&url).send().await.with_context(|| format!("cannot reach the worker at {}", self.base))?;
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// One REST call; an error answer becomes an error with the worker's message.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<T> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.with_context(|| format!("cannot reach the worker at {}", self.base))?;
         decode(response).await
     }
 
@@ -106,7 +124,11 @@ impl Client {
 
 async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
     let status = response.status();
-    let body = response.bytes().await?;
+    let mut body = response.bytes().await?;
+    if body.is_empty() {
+        // 204 No Content and friends: decode as JSON null.
+        body = axum::body::Bytes::from_static(b"null");
+    }
     if !status.is_success() {
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -117,6 +139,6 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> 
     Ok(serde_json::from_slice(&body)?)
 }
 
-fn encode(segment: &str) -> String {
+pub(crate) fn encode(segment: &str) -> String {
     url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
 }

@@ -1,0 +1,184 @@
+//! `wasmconnect connectors ...` and `wasmconnect plugins ...`: the Kafka Connect REST API
+//! from the command line, as tables by default and as JSON with `--json`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{Client, encode};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ConnectorsCommand {
+    /// Every connector with its type, state and task states.
+    List,
+    /// A connector's config, tasks and type.
+    Get { name: String },
+    /// Creates a connector from a JSON file: {"name":"...","config":{...}} as for POST /connectors.
+    Create {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+    },
+    /// A connector's config.
+    Config { name: String },
+    /// A connector's state and its tasks' states, with the trace of a failure.
+    Status { name: String },
+    /// Pauses the tasks; they keep their configs and resume where they were.
+    Pause { name: String },
+    /// Resumes a paused or stopped connector.
+    Resume { name: String },
+    /// Stops the connector: its tasks shut down and their configs are removed.
+    Stop { name: String },
+    /// Restarts the connector; with --include-tasks its tasks too, with --only-failed only failed ones.
+    Restart {
+        name: String,
+        #[arg(long)]
+        include_tasks: bool,
+        #[arg(long)]
+        only_failed: bool,
+    },
+    /// Deletes the connector (its committed offsets stay).
+    Delete { name: String },
+    /// The committed offsets of a connector.
+    Offsets { name: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// The installed connector plugins.
+    List,
+    /// Validates a connector config (a JSON file of the config map) against a plugin.
+    Validate {
+        class: String,
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+    },
+}
+
+impl Client {
+    pub async fn connectors(&self, command: ConnectorsCommand, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+        use ConnectorsCommand as C;
+        let path = |name: &str, rest: &str| format!("/connectors/{}{rest}", encode(name));
+        match command {
+            C::List => {
+                let all: Value = self.call(Method::GET, "/connectors?expand=status", None).await?;
+                if as_json {
+                    return print_json(out, &all);
+                }
+                let mut rows = vec![vec!["NAME".to_owned(), "TYPE".to_owned(), "STATE".to_owned(), "TASKS".to_owned()]];
+                for (name, details) in all.as_object().into_iter().flatten() {
+                    let status = &details["status"];
+                    let tasks: Vec<String> = status["tasks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| format!("{}:{}", t["id"], t["state"].as_str().unwrap_or("?")))
+                        .collect();
+                    rows.push(vec![name.clone(), text(&status["type"]), text(&status["connector"]["state"]), tasks.join(" ")]);
+                }
+                print_table(out, &rows)
+            }
+            C::Get { name } => self.show(Method::GET, &path(&name, ""), None, out).await,
+            C::Config { name } => self.show(Method::GET, &path(&name, "/config"), None, out).await,
+            C::Offsets { name } => self.show(Method::GET, &path(&name, "/offsets"), None, out).await,
+            C::Create { file } => {
+                let body = read_json(&file)?;
+                self.show(Method::POST, "/connectors", Some(&body), out).await
+            }
+            C::Status { name } => {
+                let status: Value = self.call(Method::GET, &path(&name, "/status"), None).await?;
+                if as_json {
+                    return print_json(out, &status);
+                }
+                let mut rows = vec![vec!["WHAT".to_owned(), "STATE".to_owned(), "WORKER".to_owned()]];
+                rows.push(vec!["connector".to_owned(), text(&status["connector"]["state"]), text(&status["connector"]["worker_id"])]);
+                for task in status["tasks"].as_array().into_iter().flatten() {
+                    rows.push(vec![format!("task {}", task["id"]), text(&task["state"]), text(&task["worker_id"])]);
+                }
+                print_table(out, &rows)?;
+                let traces = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
+                for trace in traces.filter_map(|s| s["trace"].as_str()) {
+                    writeln!(out, "\n{trace}")?;
+                }
+                Ok(())
+            }
+            C::Pause { name } => self.act(Method::PUT, &path(&name, "/pause"), &format!("paused {name}"), out).await,
+            C::Resume { name } => self.act(Method::PUT, &path(&name, "/resume"), &format!("resumed {name}"), out).await,
+            C::Stop { name } => self.act(Method::PUT, &path(&name, "/stop"), &format!("stopped {name}"), out).await,
+            C::Delete { name } => self.act(Method::DELETE, &path(&name, ""), &format!("deleted {name}"), out).await,
+            C::Restart { name, include_tasks, only_failed } => {
+                let query = format!("/restart?includeTasks={include_tasks}&onlyFailed={only_failed}");
+                self.act(Method::POST, &path(&name, &query), &format!("restarted {name}"), out).await
+            }
+        }
+    }
+
+    pub async fn plugins(&self, command: PluginsCommand, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+        match command {
+            PluginsCommand::List => {
+                let plugins: Value = self.call(Method::GET, "/connector-plugins", None).await?;
+                if as_json {
+                    return print_json(out, &plugins);
+                }
+                let mut rows = vec![vec!["CLASS".to_owned(), "TYPE".to_owned(), "VERSION".to_owned()]];
+                for p in plugins.as_array().into_iter().flatten() {
+                    rows.push(vec![text(&p["class"]), text(&p["type"]), text(&p["version"])]);
+                }
+                print_table(out, &rows)
+            }
+            PluginsCommand::Validate { class, file } => {
+                let config = read_json(&file)?;
+                let path = format!("/connector-plugins/{}/config/validate", encode(&class));
+                let result: Value = self.call(Method::PUT, &path, Some(&config)).await?;
+                if as_json {
+                    return print_json(out, &result);
+                }
+                writeln!(out, "{} error(s)", result["error_count"])?;
+                for entry in result["configs"].as_array().into_iter().flatten() {
+                    for error in entry["value"]["errors"].as_array().into_iter().flatten() {
+                        writeln!(out, "{}: {}", text(&entry["value"]["name"]), text(error))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn show(&self, method: Method, path: &str, body: Option<&Value>, out: &mut impl Write) -> anyhow::Result<()> {
+        let answer: Value = self.call(method, path, body).await?;
+        print_json(out, &answer)
+    }
+
+    async fn act(&self, method: Method, path: &str, done: &str, out: &mut impl Write) -> anyhow::Result<()> {
+        let _: Value = self.call(method, path, Some(&json!(null))).await?;
+        writeln!(out, "{done}")?;
+        Ok(())
+    }
+}
+
+fn read_json(file: &PathBuf) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", file.display()))
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+fn print_json(out: &mut impl Write, value: &Value) -> anyhow::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+/// Left-aligned columns, two spaces apart.
+fn print_table(out: &mut impl Write, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
