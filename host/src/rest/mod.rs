@@ -63,9 +63,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let too_large = || ApiError::PayloadTooLarge(format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"));
+        // Refuse a declared oversize body before reading any of it.
+        let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"))
+                too_large()
             } else {
                 ApiError::BadRequest(format!("cannot read the request body: {e}"))
             }
