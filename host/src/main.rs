@@ -110,6 +110,16 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Ctrl-C, or SIGTERM as sent by service managers and container runtimes.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
 fn run_main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
@@ -174,8 +184,8 @@ async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
         },
     };
     let worker = Standalone::start(config).await?;
-    tracing::info!("worker started; stop it with Ctrl-C");
-    tokio::signal::ctrl_c().await?;
+    tracing::info!("worker started; stop it with Ctrl-C (or SIGTERM)");
+    shutdown_signal().await?;
     tracing::info!("stopping: letting every task commit its work");
     worker.shutdown().await
 }

@@ -72,3 +72,20 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_creates_of_one_name_give_one_201_and_one_409() {
+    let db = TestDb::create("concurrent").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let config = source_config(&db);
+    let (a, b) = tokio::join!(api.post("/connectors", &config), api.post("/connectors", &config));
+    let mut codes = vec![a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, vec![201, 409], "{a:?} {b:?}");
+    assert_eq!(api.get("/connectors").await.1, json!(["my-source-connect"]));
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

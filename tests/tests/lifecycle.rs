@@ -91,6 +91,9 @@ async fn plugins_are_listed_described_and_validate_configs() {
     for class in ["io.confluent.connect.jdbc.JdbcSourceConnector", "io.confluent.connect.jdbc.JdbcSinkConnector"] {
         assert!(plugins.as_array().unwrap().iter().any(|p| p["class"] == class), "{class} in {plugins}");
     }
+    let (_, all) = api.get("/connector-plugins?connectorsOnly=false").await;
+    assert!(all.as_array().unwrap().iter().any(|p| p["type"] == "converter" && p["class"] == "org.apache.kafka.connect.json.JsonConverter"), "{all}");
+    assert!(!plugins.as_array().unwrap().iter().any(|p| p["type"] == "converter"), "connectors only by default");
     let (status, keys) = api.get("/connector-plugins/JdbcSourceConnector/config").await;
     assert_eq!(status, 200);
     let url = keys.as_array().unwrap().iter().find(|k| k["name"] == "connection.url").expect("connection.url");

@@ -1,7 +1,7 @@
 //! `/connector-plugins`: what is installed, each plugin's config definition, and config
 //! validation from the plugin's manifest alone (no instance is started).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -19,14 +19,26 @@ pub fn routes() -> Router<AppState> {
         .route("/connector-plugins/{plugin}/config/validate", put(validate_config))
 }
 
-async fn list(State(state): State<AppState>) -> Json<Vec<Value>> {
-    let plugins = state
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListParams {
+    connectors_only: Option<bool>,
+}
+
+/// With `?connectorsOnly=false` the built-in converters are listed too, as Kafka Connect does.
+async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Json<Vec<Value>> {
+    let mut plugins: Vec<Value> = state
         .herder
         .registry()
         .classes()
         .into_iter()
         .map(|((class, version), plugin)| json!({ "class": class, "type": plugin.manifest.kind.as_str(), "version": version }))
         .collect();
+    if params.connectors_only == Some(false) {
+        for class in [wasmconnect_convert::JSON_CONVERTER, wasmconnect_convert::STRING_CONVERTER, wasmconnect_convert::BYTE_ARRAY_CONVERTER] {
+            plugins.push(json!({ "class": class, "type": "converter", "version": env!("CARGO_PKG_VERSION") }));
+        }
+    }
     Json(plugins)
 }
 
