@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod herder;
+pub mod loggers;
 pub mod rest;
 pub mod runtime;
 pub mod standalone;

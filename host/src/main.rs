@@ -1,9 +1,13 @@
 use std::io::{BufReader, IsTerminal};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use wasmconnect::loggers::LogLevels;
 use wasmconnect::cli::{Client, ConnectorsCommand, ConsumeOptions, PluginsCommand};
 use wasmconnect::runtime::TaskLimits;
 use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
@@ -121,19 +125,20 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 }
 
 fn run_main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+    // RUST_LOG sets the starting level; /admin/loggers changes levels while running.
+    let (filter, loggers) = LogLevels::new(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(cli.command))
+    runtime.block_on(run(cli.command, Arc::new(loggers)))
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     match command {
-        Command::Standalone(args) => standalone(args).await,
+        Command::Standalone(args) => standalone(args, loggers).await,
         Command::Topics { command: TopicsCommand::List, url } => {
             for topic in Client::new(&url).topics().await? {
                 println!("{topic}");
@@ -159,7 +164,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
+async fn standalone(args: StandaloneArgs, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     let properties = match &args.worker_properties {
         Some(path) => WorkerProperties::read(path)?,
         None => WorkerProperties::default(),
@@ -182,6 +187,7 @@ async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {
             memory_bytes: args.task_memory_mb << 20,
             call_timeout: Duration::from_secs(args.task_call_timeout_secs),
         },
+        loggers: Some(loggers),
     };
     let worker = Standalone::start(config).await?;
     tracing::info!("worker started; stop it with Ctrl-C (or SIGTERM)");

@@ -28,6 +28,8 @@ pub struct StandaloneConfig {
     /// Worker properties such as `key.converter` and `value.converter.schemas.enable`.
     pub worker_config: BTreeMap<String, String>,
     pub limits: TaskLimits,
+    /// Run-time log levels for `/admin/loggers`, when the program installed them.
+    pub loggers: Option<Arc<crate::loggers::LogLevels>>,
 }
 
 /// What a Kafka Connect worker `.properties` file says that matters here: `rest.port` (or
@@ -78,11 +80,12 @@ impl Standalone {
             .with_context(|| format!("cannot listen on {} (is another worker running? use --rest-port)", config.listen))?;
         let addr = listener.local_addr()?;
         let tokio = tokio::runtime::Handle::current();
+        let loggers = config.loggers.clone();
         let herder = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
         let log = herder.1;
         let herder = Arc::new(herder.0);
         let (stop_server, stopped) = oneshot::channel();
-        let app = router(AppState { herder: herder.clone(), log: log.clone() });
+        let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers });
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await
         });

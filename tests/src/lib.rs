@@ -37,6 +37,7 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         compiled_cache: plugin_path().join("compiled"),
         worker_config: Default::default(),
         limits: TaskLimits::default(),
+        loggers: None,
     }
 }
 

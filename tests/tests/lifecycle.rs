@@ -112,3 +112,25 @@ async fn plugins_are_listed_described_and_validate_configs() {
 
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_levels_change_at_run_time() {
+    let data = tempfile::tempdir().unwrap();
+    let (_layer, levels) = wasmconnect::loggers::LogLevels::new("info");
+    let config = wasmconnect::standalone::StandaloneConfig { loggers: Some(std::sync::Arc::new(levels)), ..worker_config(data.path()) };
+    let worker = start_worker_with(config).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.get("/admin/loggers").await, (200, json!({"root": {"level": "INFO"}})));
+    let (status, changed) = api.put("/admin/loggers/wasmconnect::worker", &json!({"level": "debug"})).await;
+    assert_eq!((status, changed), (200, json!(["wasmconnect::worker"])));
+    assert_eq!(api.get("/admin/loggers/wasmconnect::worker").await.1, json!({"level": "DEBUG"}));
+    assert_eq!(api.get("/admin/loggers/wasmconnect::herder").await.1, json!({"level": "INFO"}), "the root level");
+    let (status, body) = api.put("/admin/loggers/x", &json!({"level": "LOUD"})).await;
+    assert_eq!(status, 400, "{body}");
+    worker.shutdown().await.unwrap();
+
+    // A worker embedded without log control says so.
+    let worker = start_worker(data.path()).await;
+    assert_eq!(Api::new(&worker).get("/admin/loggers").await.0, 404);
+    worker.shutdown().await.unwrap();
+}

@@ -1,6 +1,7 @@
 //! The Kafka Connect REST API (plus `/topics`, which the `wasmconnect` CLI uses to list,
 //! consume and produce without a Kafka client).
 
+mod admin;
 mod connectors;
 mod error;
 mod plugins;
@@ -22,6 +23,8 @@ pub use error::ApiError;
 pub struct AppState {
     pub herder: Arc<Herder>,
     pub log: Arc<dyn TopicLog>,
+    /// Run-time log levels; absent when the embedding program manages logging itself.
+    pub loggers: Option<Arc<crate::loggers::LogLevels>>,
 }
 
 /// Request bodies above this are refused with 413: a connector config is a few KiB.
@@ -33,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(connectors::routes())
         .merge(plugins::routes())
+        .merge(admin::routes())
         .merge(topics::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
