@@ -29,13 +29,6 @@ pub enum PluginError {
     Instantiate(String),
 }
 
-impl PluginError {
-    /// Whether retrying the same call later may succeed.
-    pub fn is_retriable(&self) -> bool {
-        matches!(self, PluginError::Retriable(_))
-    }
-}
-
 impl From<types::ConnectorError> for PluginError {
     fn from(e: types::ConnectorError) -> Self {
         match e {
