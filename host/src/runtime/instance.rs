@@ -52,6 +52,24 @@ fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
     config.into_iter().collect()
 }
 
+/// A task's store, and how every call into its plugin is made: under the call deadline,
+/// with a trap turned into `PluginError::Trap`.
+pub(super) struct Sandbox {
+    store: Store<TaskState>,
+    deadline: u64,
+}
+
+impl Sandbox {
+    pub(super) fn new(store: Store<TaskState>, deadline: u64) -> Sandbox {
+        Sandbox { store, deadline }
+    }
+
+    fn call<T>(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<T>) -> Result<T, PluginError> {
+        self.store.set_epoch_deadline(self.deadline);
+        f(&mut self.store).map_err(|e| trap(&self.store, e))
+    }
+}
+
 /// A record a source task produced, with its source partition and offset.
 #[derive(Clone, Debug)]
 pub struct PolledRecord {
@@ -66,31 +84,29 @@ pub struct PolledRecord {
 }
 
 pub struct SourceInstance {
-    store: Store<TaskState>,
+    sandbox: Sandbox,
     bindings: Source,
-    deadline: u64,
 }
 
 impl SourceInstance {
-    pub(super) fn new(store: Store<TaskState>, bindings: Source, deadline: u64) -> Self {
-        SourceInstance { store, bindings, deadline }
+    pub(super) fn new(sandbox: Sandbox, bindings: Source) -> Self {
+        SourceInstance { sandbox, bindings }
     }
 
     pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
-        Ok(configs.map_err(|e| trap(&self.store, e))??.into_iter().map(config_map).collect())
+        let connector = self.bindings.wasmconnect_connector_connector();
+        Ok(self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect())
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_source_task().call_start(&mut self.store).map_err(|e| trap(&self.store, e))??)
+        let task = self.bindings.wasmconnect_connector_source_task();
+        Ok(self.sandbox.call(|s| task.call_start(s))??)
     }
 
     /// The records read since the last poll, and how long to wait before the next poll.
     pub fn poll(&mut self) -> Result<(Vec<PolledRecord>, std::time::Duration), PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        let batch = self.bindings.wasmconnect_connector_source_task().call_poll(&mut self.store).map_err(|e| trap(&self.store, e))??;
+        let task = self.bindings.wasmconnect_connector_source_task();
+        let batch = self.sandbox.call(|s| task.call_poll(s))??;
         let wait = std::time::Duration::from_millis(batch.wait_ms.into());
         let schemas = decode_schemas(&batch.schemas)?;
         let records = batch
@@ -102,8 +118,8 @@ impl SourceInstance {
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        self.bindings.wasmconnect_connector_source_task().call_stop(&mut self.store).map_err(|e| trap(&self.store, e))
+        let task = self.bindings.wasmconnect_connector_source_task();
+        self.sandbox.call(|s| task.call_stop(s))
     }
 }
 
@@ -145,25 +161,23 @@ pub struct SinkRecord {
 }
 
 pub struct SinkInstance {
-    store: Store<TaskState>,
+    sandbox: Sandbox,
     bindings: Sink,
-    deadline: u64,
 }
 
 impl SinkInstance {
-    pub(super) fn new(store: Store<TaskState>, bindings: Sink, deadline: u64) -> Self {
-        SinkInstance { store, bindings, deadline }
+    pub(super) fn new(sandbox: Sandbox, bindings: Sink) -> Self {
+        SinkInstance { sandbox, bindings }
     }
 
     pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        let configs = self.bindings.wasmconnect_connector_connector().call_task_configs(&mut self.store, max_tasks);
-        Ok(configs.map_err(|e| trap(&self.store, e))??.into_iter().map(config_map).collect())
+        let connector = self.bindings.wasmconnect_connector_connector();
+        Ok(self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect())
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_sink_task().call_start(&mut self.store).map_err(|e| trap(&self.store, e))??)
+        let task = self.bindings.wasmconnect_connector_sink_task();
+        Ok(self.sandbox.call(|s| task.call_start(s))??)
     }
 
     pub fn put(&mut self, records: &[SinkRecord]) -> Result<(), PluginError> {
@@ -185,12 +199,12 @@ impl SinkInstance {
             })
             .collect();
         let batch = types::SinkBatch { schemas: interner.into_table(), records };
-        self.store.set_epoch_deadline(self.deadline);
-        Ok(self.bindings.wasmconnect_connector_sink_task().call_put(&mut self.store, &batch).map_err(|e| trap(&self.store, e))??)
+        let task = self.bindings.wasmconnect_connector_sink_task();
+        Ok(self.sandbox.call(|s| task.call_put(s, &batch))??)
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
-        self.store.set_epoch_deadline(self.deadline);
-        self.bindings.wasmconnect_connector_sink_task().call_stop(&mut self.store).map_err(|e| trap(&self.store, e))
+        let task = self.bindings.wasmconnect_connector_sink_task();
+        self.sandbox.call(|s| task.call_stop(s))
     }
 }

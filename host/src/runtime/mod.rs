@@ -23,6 +23,7 @@ pub use registry::{Plugin, PluginKind, PluginRegistry};
 
 use cache::ComponentCache;
 use host::TaskState;
+use instance::Sandbox;
 
 pub struct Runtime {
     engine: Engine,
@@ -67,7 +68,7 @@ impl Runtime {
         let component = self.component(plugin)?;
         let bindings = bindings::source::Source::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(SourceInstance::new(store, bindings, self.limits.deadline_ticks()))
+        Ok(SourceInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
     }
 
     pub fn sink(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SinkInstance, PluginError> {
@@ -75,7 +76,7 @@ impl Runtime {
         let component = self.component(plugin)?;
         let bindings = bindings::sink::Sink::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(SinkInstance::new(store, bindings, self.limits.deadline_ticks()))
+        Ok(SinkInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
     }
 
     fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {
