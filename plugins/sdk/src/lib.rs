@@ -27,7 +27,7 @@ compile_error!("enable one of the features `source` or `sink`: a plugin componen
 
 mod host {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "wasmconnect:connector/host",
         additional_derives: [PartialEq],
     });
@@ -42,7 +42,7 @@ pub mod wit {
 #[doc(hidden)]
 pub mod source_bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "wasmconnect:connector/source",
         pub_export_macro: true,
         export_macro_name: "export_source_world",
@@ -61,7 +61,7 @@ pub mod source_bindings {
 #[doc(hidden)]
 pub mod sink_bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "wasmconnect:connector/sink",
         pub_export_macro: true,
         export_macro_name: "export_sink_world",
