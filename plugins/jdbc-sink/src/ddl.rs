@@ -1,158 +1,120 @@
-//! SQL text per dialect: column types for Connect schemas, CREATE TABLE, ALTER TABLE and
-//! multi-row INSERT statements. Every identifier is quoted.
+//! DDL per dialect: CREATE TABLE for a row shape, and ALTER TABLE ... ADD for one new column.
+//! Every identifier is quoted, so topic and field names keep their case and may be keywords.
 
-use wasmconnect_sdk::data::json::value_to_json;
-use wasmconnect_sdk::data::{DATE, DECIMAL, Field, Schema, SchemaType, TIME, TIMESTAMP, Value};
-use wasmconnect_sdk::sql::{Dialect, placeholder, quote};
+use wasmconnect_sdk::data::Field;
+use wasmconnect_sdk::sql::{Dialect, quote};
 
-/// The column type for a field, or why it cannot be a column.
-pub fn column_type(dialect: Dialect, schema: &Schema, in_key: bool) -> Result<String, String> {
-    let mysql = dialect == Dialect::Mysql;
-    if let Some(name) = schema.name.as_deref() {
-        match name {
-            DECIMAL => {
-                let scale = schema.decimal_scale().unwrap_or(0);
-                return Ok(if mysql { format!("DECIMAL(65,{scale})") } else { "NUMERIC".into() });
-            }
-            TIMESTAMP => return Ok(if mysql { "DATETIME(3)" } else { "TIMESTAMP" }.into()),
-            DATE => return Ok("DATE".into()),
-            TIME => return Ok(if mysql { "TIME(3)" } else { "TIME" }.into()),
-            _ => {}
-        }
+use crate::rows::RowShape;
+use crate::types::{UnsupportedType, column_type, is_mysql_lob};
+use crate::values::default_literal;
+
+/// `CREATE TABLE t (...)` with a column per field, `NOT NULL` for required fields and key
+/// columns, `DEFAULT` for fields with a default, and the shape's primary key.
+pub fn create_table(dialect: Dialect, table: &str, shape: &RowShape) -> Result<String, UnsupportedType> {
+    let mut lines = shape
+        .fields
+        .iter()
+        .map(|f| column_definition(dialect, f, shape.key.contains(&f.name)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !shape.key.is_empty() {
+        let key: Vec<String> = shape.key.iter().map(|k| quote(dialect, k)).collect();
+        lines.push(format!("PRIMARY KEY ({})", key.join(", ")));
     }
-    Ok(match schema.schema_type {
-        SchemaType::Int8 => if mysql { "TINYINT" } else { "SMALLINT" },
-        SchemaType::Int16 => "SMALLINT",
-        SchemaType::Int32 => "INT",
-        SchemaType::Int64 => "BIGINT",
-        SchemaType::Float32 => if mysql { "FLOAT" } else { "REAL" },
-        SchemaType::Float64 => if mysql { "DOUBLE" } else { "DOUBLE PRECISION" },
-        SchemaType::Boolean => "BOOLEAN",
-        // MySQL cannot index TEXT without a prefix length, so key columns get a VARCHAR.
-        SchemaType::String if mysql && in_key => "VARCHAR(256)",
-        SchemaType::String => "TEXT",
-        SchemaType::Bytes if mysql && in_key => "VARBINARY(1024)",
-        SchemaType::Bytes => if mysql { "BLOB" } else { "BYTEA" },
-        other => return Err(format!("a {other:?} cannot be stored in a column")),
-    }
-    .to_owned())
+    Ok(format!("CREATE TABLE {} (\n  {}\n)", quote(dialect, table), lines.join(",\n  ")))
 }
 
-/// `name TYPE [NOT NULL] [DEFAULT x]` for a field.
-pub fn column_definition(dialect: Dialect, field: &Field, in_key: bool) -> Result<String, String> {
+/// `ALTER TABLE t ADD c TYPE ...` for a field the table lacks.
+pub fn add_column(dialect: Dialect, table: &str, field: &Field) -> Result<String, UnsupportedType> {
+    Ok(format!("ALTER TABLE {} ADD {}", quote(dialect, table), column_definition(dialect, field, false)?))
+}
+
+/// `name TYPE [NOT NULL] [DEFAULT x]`.
+fn column_definition(dialect: Dialect, field: &Field, in_key: bool) -> Result<String, UnsupportedType> {
     let schema = &field.schema;
-    let sql_type = column_type(dialect, schema, in_key).map_err(|e| format!("field {:?}: {e}", field.name))?;
-    let mut definition = format!("{} {sql_type}", quote(dialect, &field.name));
+    let mut definition = format!("{} {}", quote(dialect, &field.name), column_type(dialect, schema, in_key)?);
     if !schema.optional || in_key {
         definition.push_str(" NOT NULL");
     }
-    if let Some(default) = schema.default.as_ref().and_then(|d| default_literal(schema, d)) {
-        definition.push_str(&format!(" DEFAULT {default}"));
+    if let Some(literal) = schema.default.as_ref().and_then(|d| default_literal(dialect, schema, d)) {
+        // MySQL takes a default for TEXT and BLOB only as an expression in parentheses.
+        if is_mysql_lob(dialect, schema, in_key) {
+            definition.push_str(&format!(" DEFAULT ({literal})"));
+        } else {
+            definition.push_str(&format!(" DEFAULT {literal}"));
+        }
     }
     Ok(definition)
 }
 
-/// A SQL literal for the default of a primitive field.
-fn default_literal(schema: &Schema, default: &Value) -> Option<String> {
-    match value_to_json(Some(schema), default).ok()? {
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(if b { "TRUE" } else { "FALSE" }.into()),
-        serde_json::Value::String(s) => Some(format!("'{}'", s.replace('\'', "''"))),
-        _ => None,
-    }
-}
-
-pub fn create_table(dialect: Dialect, table: &str, fields: &[Field], key: &[String]) -> Result<String, String> {
-    let mut columns = fields
-        .iter()
-        .map(|f| column_definition(dialect, f, key.contains(&f.name)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !key.is_empty() {
-        let key: Vec<String> = key.iter().map(|k| quote(dialect, k)).collect();
-        columns.push(format!("PRIMARY KEY({})", key.join(", ")));
-    }
-    let body: Vec<String> = columns.iter().map(|c| format!("  {c}")).collect();
-    Ok(format!("CREATE TABLE {} (\n{}\n)", quote(dialect, table), body.join(",\n")))
-}
-
-pub fn add_columns(dialect: Dialect, table: &str, fields: &[&Field]) -> Result<Vec<String>, String> {
-    fields
-        .iter()
-        .map(|f| Ok(format!("ALTER TABLE {} ADD {}", quote(dialect, table), column_definition(dialect, f, false)?)))
-        .collect()
-}
-
-/// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?)` for `rows` rows.
-pub fn insert(dialect: Dialect, table: &str, columns: &[String], rows: usize) -> String {
-    let names: Vec<String> = columns.iter().map(|c| quote(dialect, c)).collect();
-    let mut n = 0;
-    let tuples: Vec<String> = (0..rows)
-        .map(|_| {
-            let marks: Vec<String> = columns
-                .iter()
-                .map(|_| {
-                    n += 1;
-                    placeholder(dialect, n)
-                })
-                .collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect();
-    format!("INSERT INTO {} ({}) VALUES {}", quote(dialect, table), names.join(", "), tuples.join(", "))
-}
-
-pub fn delete(dialect: Dialect, table: &str, key: &[String]) -> String {
-    let conditions: Vec<String> = key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = {}", quote(dialect, k), placeholder(dialect, i + 1)))
-        .collect();
-    format!("DELETE FROM {} WHERE {}", quote(dialect, table), conditions.join(" AND "))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use wasmconnect_sdk::data::{Schema, SchemaType, Value};
+
     use super::*;
 
-    fn users() -> Vec<Field> {
-        vec![
-            Field::new("id", Schema::new(SchemaType::Int32)),
-            Field::new("user_id", Schema::new(SchemaType::String)),
-            Field::new("created_at", Schema::timestamp().optional()),
-            Field::new("amount", Schema::decimal(2).optional()),
-        ]
+    fn shape(key: &[&str]) -> RowShape {
+        RowShape {
+            fields: vec![
+                Field::new("id", Schema::new(SchemaType::Int32)),
+                Field::new("user_id", Schema::new(SchemaType::String)),
+                Field::new("created_at", Schema::timestamp().optional()),
+                Field::new("amount", Schema::decimal(2).optional()),
+            ],
+            key: key.iter().map(|k| k.to_string()).collect(),
+        }
     }
 
     #[test]
-    fn create_table_for_both_dialects() {
+    fn create_table_for_mysql() {
         assert_eq!(
-            create_table(Dialect::Mysql, "my_topic_users", &users(), &[]).unwrap(),
+            create_table(Dialect::Mysql, "my_topic_users", &shape(&[])).unwrap(),
             "CREATE TABLE `my_topic_users` (\n  `id` INT NOT NULL,\n  `user_id` TEXT NOT NULL,\n  `created_at` DATETIME(3),\n  `amount` DECIMAL(65,2)\n)"
         );
+        let keyed = create_table(Dialect::Mysql, "t", &shape(&["user_id", "id"])).unwrap();
+        assert!(keyed.contains("`user_id` VARCHAR(256) NOT NULL,"), "{keyed}");
+        assert!(keyed.ends_with(",\n  PRIMARY KEY (`user_id`, `id`)\n)"), "{keyed}");
+    }
+
+    #[test]
+    fn create_table_for_postgres() {
         assert_eq!(
-            create_table(Dialect::Postgres, "t", &users(), &["id".into()]).unwrap(),
-            "CREATE TABLE \"t\" (\n  \"id\" INT NOT NULL,\n  \"user_id\" TEXT NOT NULL,\n  \"created_at\" TIMESTAMP,\n  \"amount\" NUMERIC,\n  PRIMARY KEY(\"id\")\n)"
+            create_table(Dialect::Postgres, "Users", &shape(&["id"])).unwrap(),
+            "CREATE TABLE \"Users\" (\n  \"id\" INT NOT NULL,\n  \"user_id\" TEXT NOT NULL,\n  \"created_at\" TIMESTAMP,\n  \"amount\" NUMERIC,\n  PRIMARY KEY (\"id\")\n)"
         );
-        let keyed = create_table(Dialect::Mysql, "t", &users(), &["user_id".into()]).unwrap();
-        assert!(keyed.contains("`user_id` VARCHAR(256) NOT NULL"), "{keyed}");
     }
 
     #[test]
-    fn defaults_and_unstorable_types() {
-        let mut with_default = Schema::new(SchemaType::String);
-        with_default.default = Some(Value::String("it's".into()));
-        let field = Field::new("s", with_default);
-        assert_eq!(column_definition(Dialect::Postgres, &field, false).unwrap(), "\"s\" TEXT NOT NULL DEFAULT 'it''s'");
-        let nested = Field::new("tags", Schema::array(std::sync::Arc::new(Schema::new(SchemaType::String))));
-        assert!(create_table(Dialect::Mysql, "t", &[nested], &[]).unwrap_err().contains("tags"));
+    fn key_columns_are_not_null_even_when_optional() {
+        let shape = RowShape { fields: vec![Field::new("k", Schema::new(SchemaType::Int64).optional())], key: vec!["k".into()] };
+        assert!(create_table(Dialect::Postgres, "t", &shape).unwrap().contains("\"k\" BIGINT NOT NULL,"));
     }
 
     #[test]
-    fn inserts_and_deletes_number_placeholders_per_dialect() {
-        let columns = vec!["a".to_owned(), "b".to_owned()];
-        assert_eq!(insert(Dialect::Mysql, "t", &columns, 2), "INSERT INTO `t` (`a`, `b`) VALUES (?, ?), (?, ?)");
-        assert_eq!(insert(Dialect::Postgres, "t", &columns, 2), "INSERT INTO \"t\" (\"a\", \"b\") VALUES ($1, $2), ($3, $4)");
-        assert_eq!(delete(Dialect::Postgres, "t", &columns), "DELETE FROM \"t\" WHERE \"a\" = $1 AND \"b\" = $2");
-        assert_eq!(add_columns(Dialect::Mysql, "t", &[&users()[2]]).unwrap(), vec!["ALTER TABLE `t` ADD `created_at` DATETIME(3)"]);
+    fn identifiers_are_quoted_and_escaped() {
+        let shape = RowShape { fields: vec![Field::new("odd`name\"", Schema::new(SchemaType::Boolean))], key: vec![] };
+        assert_eq!(create_table(Dialect::Mysql, "my`t", &shape).unwrap(), "CREATE TABLE `my``t` (\n  `odd``name\"` BOOLEAN NOT NULL\n)");
+        assert_eq!(create_table(Dialect::Postgres, "my\"t", &shape).unwrap(), "CREATE TABLE \"my\"\"t\" (\n  \"odd`name\"\"\" BOOLEAN NOT NULL\n)");
+    }
+
+    #[test]
+    fn added_columns_carry_their_defaults() {
+        let mut text = Schema::new(SchemaType::String);
+        text.default = Some(Value::String("none".into()));
+        let field = Field::new("email", text);
+        assert_eq!(add_column(Dialect::Postgres, "t", &field).unwrap(), "ALTER TABLE \"t\" ADD \"email\" TEXT NOT NULL DEFAULT 'none'");
+        assert_eq!(add_column(Dialect::Mysql, "t", &field).unwrap(), "ALTER TABLE `t` ADD `email` TEXT NOT NULL DEFAULT ('none')");
+        let mut count = Schema::new(SchemaType::Int16);
+        count.default = Some(Value::Int16(0));
+        assert_eq!(add_column(Dialect::Mysql, "t", &Field::new("n", count)).unwrap(), "ALTER TABLE `t` ADD `n` SMALLINT NOT NULL DEFAULT 0");
+        let optional = Field::new("note", Schema::new(SchemaType::String).optional());
+        assert_eq!(add_column(Dialect::Mysql, "t", &optional).unwrap(), "ALTER TABLE `t` ADD `note` TEXT");
+    }
+
+    #[test]
+    fn nested_fields_have_no_column() {
+        let nested = Field::new("tags", Schema::array(Arc::new(Schema::new(SchemaType::String))));
+        assert_eq!(add_column(Dialect::Mysql, "t", &nested).unwrap_err(), UnsupportedType(SchemaType::Array));
     }
 }
