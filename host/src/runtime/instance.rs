@@ -73,8 +73,10 @@ impl Sandbox {
 /// A record a source task produced, with its source partition and offset.
 #[derive(Clone, Debug)]
 pub struct PolledRecord {
-    pub source_partition: serde_json::Value,
-    pub source_offset: serde_json::Value,
+    /// JSON texts as the plugin wrote them: the worker parses only the last offset of each
+    /// partition in a batch, not one per record.
+    pub source_partition: String,
+    pub source_offset: String,
     pub topic: String,
     pub kafka_partition: Option<i32>,
     pub key: Option<Data>,
@@ -127,14 +129,10 @@ fn decode_source_record(
     r: types::SourceRecord,
     schemas: &[std::sync::Arc<wasmconnect_data::Schema>],
 ) -> Result<PolledRecord, PluginError> {
-    let json = |text: &str, what: &str| {
-        serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| PluginError::Fatal(format!("the source {what} {text:?} is not JSON: {e}")))
-    };
     let data = |d: Option<types::Data>| d.map(|d| decode_data(d, schemas)).transpose();
     Ok(PolledRecord {
-        source_partition: json(&r.source_partition, "partition")?,
-        source_offset: json(&r.source_offset, "offset")?,
+        source_partition: r.source_partition,
+        source_offset: r.source_offset,
         topic: r.topic,
         kafka_partition: r.kafka_partition,
         key: data(r.key)?,

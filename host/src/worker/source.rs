@@ -61,21 +61,28 @@ fn write(ctx: &WorkerContext, connector: &str, task: u32, records: Vec<PolledRec
         return Ok(());
     }
     // Only the last offset of each source partition needs committing.
-    let mut latest: HashMap<String, (serde_json::Value, serde_json::Value)> = HashMap::new();
+    let mut latest: HashMap<String, String> = HashMap::new();
     let mut batch = Vec::with_capacity(records.len() + 1);
     for mut record in records {
         let partition = std::mem::take(&mut record.source_partition);
         let offset = std::mem::take(&mut record.source_offset);
         batch.push(produce(record, converters)?);
-        latest.insert(partition.to_string(), (partition, offset));
+        latest.insert(partition, offset);
     }
-    batch.extend(latest.values().map(|(p, o)| SourceOffsets::record(connector, p, Some(o))));
+    let json = |text: &str, what: &str| {
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("the plugin's source {what} {text:?} is not JSON: {e}"))
+    };
+    let mut committed = Vec::with_capacity(latest.len());
+    for (partition, offset) in &latest {
+        committed.push((json(partition, "partition")?, json(offset, "offset")?));
+    }
+    batch.extend(committed.iter().map(|(p, o)| SourceOffsets::record(connector, p, Some(o))));
     let written: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != OFFSETS_TOPIC).collect();
     for topic in written {
         ctx.status.topic_used(connector, topic, task);
     }
     ctx.log.append(batch).map_err(|e| format!("cannot write to the topic log: {e}"))?;
-    for (partition, offset) in latest.into_values() {
+    for (partition, offset) in committed {
         ctx.source_offsets.remember(connector, partition, Some(offset));
     }
     Ok(())

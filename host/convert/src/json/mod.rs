@@ -25,11 +25,19 @@ pub struct JsonConverter {
     /// Records of a topic share one schema: parse it once, and share one `Arc`, which also
     /// lets the runtime send it to a plugin once per batch.
     parsed: Mutex<HashMap<String, Arc<Schema>>>,
+    /// The last schema written and its JSON text: a source's records share one `Arc`, so
+    /// its schema is rendered once, not once per record.
+    written: Mutex<Option<(Arc<Schema>, String)>>,
 }
 
 impl JsonConverter {
     pub fn new(schemas_enable: bool) -> JsonConverter {
-        JsonConverter { schemas_enable, cache_size: DEFAULT_SCHEMA_CACHE, parsed: Mutex::new(HashMap::new()) }
+        JsonConverter {
+            schemas_enable,
+            cache_size: DEFAULT_SCHEMA_CACHE,
+            parsed: Mutex::new(HashMap::new()),
+            written: Mutex::new(None),
+        }
     }
 
     pub fn configure(props: &[(String, String)], _is_key: bool) -> Result<JsonConverter, ConvertError> {
@@ -56,6 +64,18 @@ impl JsonConverter {
         Ok(converter)
     }
 
+    fn schema_text(&self, schema: &Arc<Schema>) -> String {
+        let mut written = self.written.lock().unwrap();
+        if let Some((last, text)) = written.as_ref()
+            && Arc::ptr_eq(last, schema)
+        {
+            return text.clone();
+        }
+        let text = schema_to_json(schema).to_string();
+        *written = Some((schema.clone(), text.clone()));
+        text
+    }
+
     fn parse_schema(&self, json: &Json) -> Result<Arc<Schema>, ConvertError> {
         let key = json.to_string();
         if let Some(schema) = self.parsed.lock().unwrap().get(&key) {
@@ -80,13 +100,18 @@ impl Converter for JsonConverter {
         }
         let in_topic = |e: ConvertError| data_error(format!("cannot write a record for topic {topic} as JSON: {e}"));
         let payload = value_to_json(data.schema.as_deref(), &data.value).map_err(|e| in_topic(e.into()))?;
-        let json = if self.schemas_enable {
-            let schema = data.schema.as_deref().map_or(Json::Null, schema_to_json);
-            serde_json::json!({ "schema": schema, "payload": payload })
-        } else {
-            payload
-        };
-        Ok(Some(serde_json::to_vec(&json).expect("JSON values always serialize")))
+        if !self.schemas_enable {
+            return Ok(Some(serde_json::to_vec(&payload).expect("JSON values always serialize")));
+        }
+        // {"schema":<schema>,"payload":<payload>}, compact, as Kafka's JsonConverter writes it.
+        let schema = data.schema.as_ref().map_or_else(|| "null".to_owned(), |s| self.schema_text(s));
+        let mut out = Vec::with_capacity(schema.len() + 64);
+        out.extend_from_slice(b"{\"schema\":");
+        out.extend_from_slice(schema.as_bytes());
+        out.extend_from_slice(b",\"payload\":");
+        serde_json::to_writer(&mut out, &payload).expect("JSON values always serialize");
+        out.push(b'}');
+        Ok(Some(out))
     }
 
     fn to_connect_data(&self, topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConvertError> {
