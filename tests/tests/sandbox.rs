@@ -69,3 +69,20 @@ async fn with_task_restart_auto_a_failed_task_is_restarted_with_backoff() {
     assert!(!trace.contains("task.restart.auto"), "{trace}");
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_converter_refuses_fails_the_source_task_and_writes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.post("/connectors", &chaos("mismatched", "mismatch")).await.0, 201);
+    let trace = eventually("the task to fail", WAIT, || async {
+        let (_, status) = api.get("/connectors/mismatched/status").await;
+        (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+    })
+    .await;
+    assert!(trace.contains("cannot convert the value") && trace.contains("field n"), "{trace}");
+    assert_eq!(api.get("/topics/mismatched-out").await.0, 404, "nothing was written");
+    assert_eq!(api.get("/connectors/mismatched/offsets").await.1, json!({"offsets": []}), "nothing was committed");
+    worker.shutdown().await.unwrap();
+}

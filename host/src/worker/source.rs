@@ -19,28 +19,66 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     instance.start().map_err(|e| e.to_string())?;
-    let result = poll_until_stopped(ctx, spec, stop, &mut instance, &converters);
+    let result = pipeline(ctx, spec, stop, &mut instance, &converters);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
     }
     result
 }
 
-fn poll_until_stopped(
+/// Polls on this thread while another converts and appends the previous batch, so reading
+/// the source overlaps with the log's fsync. Batches stay in order; at most one waits. When
+/// the task stops, every polled batch is appended before the plugin is stopped; after a
+/// crash, a polled batch that was not appended was not committed either, and is read again.
+fn pipeline(
     ctx: &WorkerContext,
     spec: &TaskSpec,
     stop: &StopSignal,
     instance: &mut SourceInstance,
     converters: &Converters,
 ) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<PolledRecord>>(1);
+        let appender = std::thread::Builder::new()
+            .name(format!("{}-{}-append", spec.connector, spec.id))
+            .spawn_scoped(scope, move || {
+                for records in received {
+                    write(ctx, &spec.connector, spec.id, records, converters)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("cannot start the task's append thread: {e}"))?;
+        let polled = poll_until_stopped(spec, stop, instance, &batches, &|| appender.is_finished());
+        // Closing the channel lets the appender finish what is queued, then exit.
+        drop(batches);
+        let appended = appender.join().unwrap_or_else(|_| Err("the task's append thread panicked".to_owned()));
+        // An append error is the cause when polling stopped because the appender was gone.
+        appended.and(polled)
+    })
+}
+
+fn poll_until_stopped(
+    spec: &TaskSpec,
+    stop: &StopSignal,
+    instance: &mut SourceInstance,
+    batches: &std::sync::mpsc::SyncSender<Vec<PolledRecord>>,
+    appender_gone: &dyn Fn() -> bool,
+) -> Result<(), String> {
     let mut failures = 0;
-    while !stop.stopped() {
+    // The appender only ends early on an error, which then ends the task too.
+    while !stop.stopped() && !appender_gone() {
         let wait = match instance.poll() {
+            Ok((records, wait)) if records.is_empty() => {
+                failures = 0;
+                wait.max(MIN_IDLE_WAIT)
+            }
             Ok((records, wait)) => {
                 failures = 0;
-                let idle = records.is_empty();
-                write(ctx, &spec.connector, spec.id, records, converters)?;
-                if idle { wait.max(MIN_IDLE_WAIT) } else { wait }
+                if batches.send(records).is_err() {
+                    // The appender failed; its error is reported.
+                    return Ok(());
+                }
+                wait
             }
             Err(PluginError::Retriable(message)) => {
                 failures += 1;
@@ -57,9 +95,6 @@ fn poll_until_stopped(
 }
 
 fn write(ctx: &WorkerContext, connector: &str, task: u32, records: Vec<PolledRecord>, converters: &Converters) -> Result<(), String> {
-    if records.is_empty() {
-        return Ok(());
-    }
     // Only the last offset of each source partition needs committing.
     let mut latest: HashMap<String, String> = HashMap::new();
     let mut batch = Vec::with_capacity(records.len() + 1);

@@ -35,6 +35,20 @@ impl Source for ChaosSource {
                     std::hint::black_box(&hoard);
                 }
             }
+            // A value that does not match its schema: the host's converter refuses it.
+            "mismatch" => {
+                let mut batch = SourceBatch::new();
+                batch.push(SourceRecord {
+                    source_partition: serde_json::json!({ "chaos": "main" }),
+                    source_offset: serde_json::json!({ "n": self.next }),
+                    topic: self.topic.clone(),
+                    kafka_partition: None,
+                    key: None,
+                    value: Some(Data { schema: Some(self.schema.clone()), value: Value::Struct(vec![Value::String("not a number".into())]) }),
+                    timestamp: None,
+                });
+                Ok(batch.wait(50))
+            }
             _ => {
                 let mut batch = SourceBatch::new();
                 batch.push(SourceRecord {
