@@ -72,6 +72,13 @@ async fn with_errors_tolerance_all_bad_records_go_to_the_dead_letter_queue() {
     assert_eq!(status, 200, "{dead}");
     assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
     assert_eq!(dead[0]["value"], "{\"id\": 2}", "the original bytes, untouched");
+    // Headers travel as [name, value] pairs: a name may repeat.
+    let pairs: Vec<(String, Option<String>)> = serde_json::from_value(dead[0]["headers"].clone()).expect("context headers");
+    let headers: std::collections::BTreeMap<String, Option<String>> = pairs.into_iter().collect();
+    assert_eq!(headers["__connect.errors.topic"].as_deref(), Some("events"));
+    assert_eq!(headers["__connect.errors.offset"].as_deref(), Some("1"));
+    assert_eq!(headers["__connect.errors.connector.name"].as_deref(), Some("my-sink-connect"));
+    assert!(headers["__connect.errors.exception.message"].as_deref().unwrap().contains("schemas.enable"), "{headers:?}");
     let (_, status) = api.get("/connectors/my-sink-connect/status").await;
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
 

@@ -103,7 +103,7 @@ impl Client {
                 },
                 None => (None, line),
             };
-            batch.push(TextRecord { partition: None, offset: None, timestamp: None, key, value: Some(value) });
+            batch.push(TextRecord { partition: None, offset: None, timestamp: None, key, value: Some(value), headers: Vec::new() });
             if batch.len() == 500 {
                 sent += self.send(topic, std::mem::take(&mut batch)).await?;
             }

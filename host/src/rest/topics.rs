@@ -55,6 +55,9 @@ pub struct TextRecord {
     pub timestamp: Option<i64>,
     pub key: Option<String>,
     pub value: Option<String>,
+    /// Header names and values, in order (a dead-letter record's error context, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, Option<String>)>,
 }
 
 async fn read(
@@ -76,6 +79,7 @@ async fn read(
                 timestamp: Some(r.timestamp),
                 key: text(r.key),
                 value: text(r.value),
+                headers: r.headers.into_iter().map(|(name, value)| (name, text(value))).collect(),
             })
             .collect(),
     ))
@@ -94,14 +98,14 @@ async fn produce(
             key: r.key.map(String::into_bytes),
             value: r.value.map(String::into_bytes),
             timestamp: r.timestamp,
-            headers: Vec::new(),
+            headers: r.headers.into_iter().map(|(name, value)| (name, value.map(String::into_bytes))).collect(),
         })
         .collect();
     let written = blocking(move || state.log.append(batch).map_err(|e| ApiError::BadRequest(e.to_string()))).await?;
     Ok(Json(
         written
             .into_iter()
-            .map(|(partition, offset)| TextRecord { partition: Some(partition), offset: Some(offset), timestamp: None, key: None, value: None })
+            .map(|(partition, offset)| TextRecord { partition: Some(partition), offset: Some(offset), timestamp: None, key: None, value: None, headers: Vec::new() })
             .collect(),
     ))
 }
