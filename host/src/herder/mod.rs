@@ -27,7 +27,7 @@ pub enum HerderError {
     AlreadyExists(String),
     #[error("{0}")]
     BadRequest(String),
-    #[error("Connector configuration is invalid and contains the following {} error(s):\n{}\nThe same list is available from PUT /connector-plugins/{{class}}/config/validate", .0.len(), .0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("\n"))]
+    #[error("The connector config has {} problem(s):\n{}\nPUT /connector-plugins/{{class}}/config/validate lists them per key", .0.len(), .0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("\n"))]
     InvalidConfig(Vec<ConfigProblem>),
     #[error("{0}")]
     Internal(String),
@@ -164,7 +164,7 @@ impl Herder {
             && given != name
         {
             return Err(HerderError::BadRequest(format!(
-                "Connector name configuration ({given}) doesn't match connector name in the URL ({name})"
+                "The config names the connector {given}, but the URL names it {name}: they must agree"
             )));
         }
         config.insert("name".into(), name.to_owned());
@@ -378,7 +378,7 @@ impl Herder {
     fn plugin_for(&self, config: &Config) -> Result<Arc<Plugin>, HerderError> {
         let class = config.get("connector.class").filter(|c| !c.trim().is_empty()).ok_or_else(|| {
             HerderError::BadRequest(
-                "Connector config contains no connector type: set \"connector.class\", e.g. \
+                "The config has no \"connector.class\": set it to the connector to run, e.g. \
                  io.confluent.connect.jdbc.JdbcSourceConnector"
                     .into(),
             )
@@ -386,7 +386,7 @@ impl Herder {
         let plugin = self.registry.resolve(class, config.get("connector.plugin.version").map(String::as_str)).ok_or_else(|| {
             let available: Vec<String> = self.registry.classes().into_keys().map(|(class, version)| format!("{class} ({version})")).collect();
             HerderError::BadRequest(format!(
-                "Failed to find any plugin for connector.class {class:?}. Available connectors are: {}",
+                "No installed plugin provides connector.class {class:?}. Installed connectors: {}",
                 if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
