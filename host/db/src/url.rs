@@ -109,7 +109,11 @@ impl ConnectionConfig {
     }
 
     pub(crate) fn postgres_options(&self) -> PgConnectOptions {
-        let mut options = PgConnectOptions::new_without_pgpass().host(&self.host).port(self.port);
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .host(&self.host)
+            .port(self.port)
+            // Timestamps without a time zone are UTC, whatever the server's default zone.
+            .options([("TimeZone", "UTC")]);
         if let Some(user) = &self.user {
             options = options.username(user);
         }
@@ -144,5 +148,23 @@ fn redact(url: &str) -> String {
             format!("{prefix}{parsed}")
         }
         Err(_) => url.split('?').next().unwrap_or_default().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Database, SqlValue};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn postgres_sessions_run_in_utc_so_naive_timestamps_mean_utc() {
+        let config = ConnectionConfig::from_connector_config("jdbc:postgresql://127.0.0.1:5432/test?user=postgres", None, None).unwrap();
+        let db = Database::connect_lazy(&config);
+        let zone = db.query("SHOW TimeZone", vec![]).await.unwrap();
+        assert_eq!(zone.rows, vec![vec![SqlValue::Text("UTC".into())]]);
+        // A naive timestamp parameter into a TIMESTAMPTZ is the same instant read back.
+        let back = db.query("SELECT $1::timestamp::timestamptz", vec![SqlValue::Timestamp(1_700_000_000_000_000)]).await.unwrap();
+        assert_eq!(back.rows, vec![vec![SqlValue::Timestamp(1_700_000_000_000_000)]]);
     }
 }
