@@ -56,12 +56,18 @@ pub enum LogError {
     UnknownTopic(String),
     #[error("topic {topic} has no partition {partition} (it has {partitions})")]
     UnknownPartition { topic: String, partition: i32, partitions: i32 },
+    #[error("a topic needs at least one partition, not {0}")]
+    InvalidPartitionCount(i32),
     #[error("topic {0} exists with {1} partitions")]
     PartitionMismatch(String, i32),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error("corrupt log data in {path}: {reason}")]
     Corrupt { path: String, reason: String },
+    /// A write failed in a way only recovery can clean up, so appends stop until the log is
+    /// opened again (which rolls the unfinished append back, or keeps it if it committed).
+    #[error("the log refuses appends until it is reopened, after an unrecoverable write error: {0}")]
+    Failed(String),
 }
 
 pub trait TopicLog: Send + Sync + 'static {

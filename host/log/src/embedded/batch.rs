@@ -1,13 +1,17 @@
 //! The on-disk record batch: a fixed header with a CRC over everything after it, then the
 //! records. A batch is the unit of atomicity and of torn-write detection.
 //!
-//! Header (little-endian): magic u8, txn u64, base offset i64, record count u32,
+//! Header (little-endian): magic u8 (doubles as the format version), txn u64, base offset i64, record count u32,
 //! payload length u32, CRC32 u32 (over txn, base offset, count, length and payload).
 //! Record: timestamp i64, key, value, header count u32, headers (name, value); byte strings
 //! are a length (i32, -1 for null) and the bytes.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
 use crate::{ConsumerRecord, Header};
 
+/// Format version 1; a change of the encoding gets a new value.
 pub const MAGIC: u8 = 1;
 pub const HEADER_LEN: usize = 1 + 8 + 8 + 4 + 4 + 4;
 
@@ -109,6 +113,27 @@ pub fn decode(
         });
     }
     Ok(records)
+}
+
+/// Reads and checks the batch at `position` of a segment whose valid bytes end at `limit`;
+/// an error says why there is no whole, intact batch there.
+pub fn read_at(file: &mut File, position: u64, limit: u64) -> Result<(BatchHeader, Vec<u8>), String> {
+    if limit.saturating_sub(position) < HEADER_LEN as u64 {
+        return Err("a torn batch header".into());
+    }
+    file.seek(SeekFrom::Start(position)).map_err(|e| e.to_string())?;
+    let mut header = [0u8; HEADER_LEN];
+    file.read_exact(&mut header).map_err(|e| e.to_string())?;
+    let header = BatchHeader::parse(&header).ok_or("a batch with an unknown magic byte")?;
+    if position + header.total_len() > limit {
+        return Err("a torn batch".into());
+    }
+    let mut payload = vec![0u8; header.payload_len as usize];
+    file.read_exact(&mut payload).map_err(|e| e.to_string())?;
+    if !header.checksum_ok(&payload) {
+        return Err("a batch whose checksum does not match".into());
+    }
+    Ok((header, payload))
 }
 
 fn checksum(txn: u64, base_offset: i64, count: u32, payload: &[u8]) -> u32 {

@@ -1,14 +1,22 @@
-//! The embedded topic log: one directory per topic, one per partition, append-only segment
-//! files of CRC-checked batches, and `commits.log`, whose markers make every append atomic
-//! across partitions (see `commits`). Opening the log recovers from any crash point.
+//! The embedded topic log: append-only segment files of CRC-checked batches per partition
+//! (`<dir>/<topic>-<partition>/`), a metadata file per topic, and `commits.log`, whose
+//! markers make every append atomic across partitions (see `commits`). Opening the log
+//! recovers from a crash at any point (see `recovery`).
+//!
+//! Appends are serialized by the `writer` mutex and do their file IO (and fsync) under it
+//! alone; readers only take the `index` lock, which an append holds just long enough to
+//! make its committed batches visible.
 
 mod batch;
 mod commits;
-mod partition;
+mod index;
+mod meta;
+mod recovery;
+mod segment;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, RwLock};
 use std::time::Duration;
@@ -17,14 +25,16 @@ use crate::partitioner::partition_for_key;
 use crate::{ConsumerRecord, LogError, ProducerRecord, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
 use batch::StoredRecord;
 use commits::Commits;
-use partition::{Partition, Pending, partition_dir};
+use index::PartitionIndex;
+use meta::{io, partition_dir};
+use segment::{FailedWrite, Pending, SegmentWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FsyncPolicy {
     /// Data and commit marker reach the disk before an append returns.
     Always,
     /// Leave it to the operating system: faster, but a power loss may lose recent appends
-    /// (a process crash does not).
+    /// (a process crash does not). Appends stay atomic either way.
     Never,
 }
 
@@ -43,56 +53,63 @@ impl Default for EmbeddedOptions {
     }
 }
 
-/// The batches one append wrote, by (topic, partition), not yet visible.
-type Written = Vec<((String, i32), Pending)>;
+/// The partition a batch of one append went to.
+type PartitionKey = (String, i32);
 
-struct Topic {
+struct TopicWriter {
     config: TopicConfig,
-    partitions: Vec<Partition>,
+    partitions: Vec<SegmentWriter>,
 }
 
-struct Inner {
-    topics: BTreeMap<String, Topic>,
+struct Writer {
     commits: Commits,
+    topics: BTreeMap<String, TopicWriter>,
+    /// Set when a failed append may have left bytes behind that only recovery removes:
+    /// committing anything after them could make them look committed.
+    failure: Option<String>,
+}
+
+struct TopicIndex {
+    config: TopicConfig,
+    partitions: Vec<PartitionIndex>,
 }
 
 pub struct EmbeddedLog {
     dir: PathBuf,
     options: EmbeddedOptions,
-    inner: RwLock<Inner>,
+    writer: Mutex<Writer>,
+    index: RwLock<BTreeMap<String, TopicIndex>>,
     appends: Mutex<u64>,
     appended: Condvar,
+    /// Test hook: the next append stops after writing its batches, before the marker, as if
+    /// the process died there.
     #[cfg(test)]
     crash_before_commit: std::sync::atomic::AtomicBool,
 }
 
-const TOPIC_META: &str = "topic.meta";
-
-fn io(context: String) -> impl FnOnce(std::io::Error) -> LogError {
-    move |source| LogError::Io { context, source }
-}
-
 impl EmbeddedLog {
+    /// Opens (or creates) the log in `dir`, recovering every partition.
     pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<EmbeddedLog, LogError> {
+        if options.default_partitions < 1 {
+            return Err(LogError::InvalidPartitionCount(options.default_partitions));
+        }
         std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
         let commits = Commits::open(dir)?;
-        let mut topics = BTreeMap::new();
-        for entry in std::fs::read_dir(dir).map_err(io(format!("cannot list {}", dir.display())))?.flatten() {
-            let topic_dir = entry.path();
-            let Some(name) = topic_dir.file_name().and_then(|n| n.to_str()).map(String::from) else { continue };
-            if !topic_dir.join(TOPIC_META).exists() {
-                continue;
-            }
-            let config = read_meta(&topic_dir)?;
-            let partitions = (0..config.partitions)
-                .map(|p| Partition::open(partition_dir(&topic_dir, p), commits.last()))
-                .collect::<Result<_, _>>()?;
-            topics.insert(name, Topic { config, partitions });
+        let mut writers = BTreeMap::new();
+        let mut indexes = BTreeMap::new();
+        for name in meta::list_topics(dir)? {
+            let config = meta::read(dir, &name)?;
+            let (partitions, partition_indexes) = (0..config.partitions)
+                .map(|p| recovery::recover_partition(&partition_dir(dir, &name, p), commits.last()))
+                .collect::<Result<(Vec<_>, Vec<_>), _>>()?;
+            writers.insert(name.clone(), TopicWriter { config, partitions });
+            indexes.insert(name, TopicIndex { config, partitions: partition_indexes });
         }
         Ok(EmbeddedLog {
             dir: dir.to_owned(),
             options,
-            inner: RwLock::new(Inner { topics, commits }),
+            writer: Mutex::new(Writer { commits, topics: writers, failure: None }),
+            index: RwLock::new(indexes),
             appends: Mutex::new(0),
             appended: Condvar::new(),
             #[cfg(test)]
@@ -100,67 +117,143 @@ impl EmbeddedLog {
         })
     }
 
-    fn ensure_topic<'a>(&self, inner: &'a mut Inner, name: &str, config: TopicConfig) -> Result<&'a mut Topic, LogError> {
-        if !inner.topics.contains_key(name) {
-            validate_topic_name(name)?;
-            if config.partitions < 1 {
-                return Err(LogError::InvalidTopic { name: name.to_owned(), reason: "it needs at least one partition" });
-            }
-            let topic_dir = self.dir.join(name);
-            let partitions = (0..config.partitions)
-                .map(|p| Partition::create(partition_dir(&topic_dir, p)))
-                .collect::<Result<_, _>>()?;
-            write_meta(&topic_dir, config)?;
-            tracing::debug!(topic = name, partitions = config.partitions, "created topic");
-            inner.topics.insert(name.to_owned(), Topic { config, partitions });
+    /// Creates the topic unless it exists; returns its partition count. The metadata file is
+    /// written last, so a crash halfway leaves no topic.
+    fn ensure_topic(&self, writer: &mut Writer, name: &str, config: TopicConfig) -> Result<i32, LogError> {
+        if let Some(topic) = writer.topics.get(name) {
+            return Ok(topic.config.partitions);
         }
-        Ok(inner.topics.get_mut(name).unwrap())
+        validate_topic_name(name)?;
+        if config.partitions < 1 {
+            return Err(LogError::InvalidPartitionCount(config.partitions));
+        }
+        let mut partitions = Vec::new();
+        for p in 0..config.partitions {
+            let dir = partition_dir(&self.dir, name, p);
+            std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+            partitions.push(SegmentWriter::new(dir, None, 0));
+        }
+        meta::write(&self.dir, name, config)?;
+        tracing::debug!(topic = name, partitions = config.partitions, "created topic");
+        writer.topics.insert(name.to_owned(), TopicWriter { config, partitions });
+        let indexes = (0..config.partitions).map(|_| PartitionIndex::new(0)).collect();
+        self.index.write().unwrap().insert(name.to_owned(), TopicIndex { config, partitions: indexes });
+        Ok(config.partitions)
     }
 
-    /// Writes the batches of one append; on error nothing of it stays.
+    /// The partition of every record, creating missing topics on the way.
+    fn assign_partitions(&self, writer: &mut Writer, records: &[ProducerRecord]) -> Result<Vec<PartitionKey>, LogError> {
+        let default = TopicConfig { partitions: self.options.default_partitions, compacted: false };
+        records
+            .iter()
+            .map(|record| {
+                let count = self.ensure_topic(writer, &record.topic, default)?;
+                let partition = match (record.partition, &record.key) {
+                    (Some(p), _) if !(0..count).contains(&p) => {
+                        return Err(LogError::UnknownPartition { topic: record.topic.clone(), partition: p, partitions: count });
+                    }
+                    (Some(p), _) => p,
+                    (None, Some(key)) => partition_for_key(key, count),
+                    (None, None) => 0,
+                };
+                Ok((record.topic.clone(), partition))
+            })
+            .collect()
+    }
+
+    /// Writes (and, by policy, syncs) one batch per partition; on error none of them stays.
     fn write_batches(
         &self,
-        inner: &mut Inner,
+        writer: &mut Writer,
         txn: u64,
-        groups: &BTreeMap<(String, i32), Vec<usize>>,
-        records: &[ProducerRecord],
-        now: i64,
-    ) -> Result<Written, LogError> {
-        let mut written: Written = Vec::new();
-        let mut result = Ok(());
-        for ((topic, p), indices) in groups {
-            let stored: Vec<StoredRecord<'_>> = indices
+        groups: &BTreeMap<PartitionKey, Vec<&ProducerRecord>>,
+    ) -> Result<Vec<(PartitionKey, Pending)>, LogError> {
+        let now = now_millis();
+        let mut written = Vec::with_capacity(groups.len());
+        for (key, records) in groups {
+            let stored: Vec<StoredRecord<'_>> = records
                 .iter()
-                .map(|&i| {
-                    let r = &records[i];
-                    StoredRecord { timestamp: r.timestamp.unwrap_or(now), key: r.key.as_deref(), value: r.value.as_deref(), headers: &r.headers }
+                .map(|r| StoredRecord {
+                    timestamp: r.timestamp.unwrap_or(now),
+                    key: r.key.as_deref(),
+                    value: r.value.as_deref(),
+                    headers: &r.headers,
                 })
                 .collect();
-            let partition = &mut inner.topics.get_mut(topic).unwrap().partitions[*p as usize];
-            match partition.write(txn, &stored, self.options.segment_bytes) {
-                Ok(pending) => written.push(((topic.clone(), *p), pending)),
-                Err(e) => {
-                    result = Err(e);
-                    break;
+            match segment_writer(writer, key).write(txn, &stored, self.options.segment_bytes) {
+                Ok(pending) => written.push((key.clone(), pending)),
+                Err(failed) => {
+                    let FailedWrite { error, pending } = *failed;
+                    written.push((key.clone(), pending));
+                    undo(writer, written);
+                    return Err(error);
                 }
             }
         }
-        if result.is_ok() && self.options.fsync == FsyncPolicy::Always {
-            result = written.iter().try_for_each(|((t, p), _)| inner.topics.get_mut(t).unwrap().partitions[*p as usize].sync());
-        }
-        if let Err(e) = result {
-            for ((t, p), pending) in written {
-                inner.topics.get_mut(&t).unwrap().partitions[p as usize].rollback(pending);
-            }
-            return Err(e);
+        if self.options.fsync == FsyncPolicy::Always
+            && let Err(error) = written.iter().try_for_each(|(key, _)| segment_writer(writer, key).sync())
+        {
+            undo(writer, written);
+            return Err(error);
         }
         Ok(written)
+    }
+
+    /// Shows committed batches to readers, in the order they were written.
+    fn publish(&self, written: &[(PartitionKey, Pending)]) {
+        let mut index = self.index.write().unwrap();
+        for ((topic, p), pending) in written {
+            let partition = &mut index.get_mut(topic).expect("an indexed topic").partitions[*p as usize];
+            if let Some(path) = pending.new_segment() {
+                partition.add_segment(path.to_owned());
+            }
+            partition.add_batch(pending.batch);
+        }
     }
 
     fn notify_append(&self) {
         *self.appends.lock().unwrap() += 1;
         self.appended.notify_all();
     }
+
+    fn with_partition<T>(&self, tp: &TopicPartition, f: impl FnOnce(&PartitionIndex) -> T) -> Result<T, LogError> {
+        let index = self.index.read().unwrap();
+        let topic = index.get(&tp.topic).ok_or_else(|| LogError::UnknownTopic(tp.topic.clone()))?;
+        let partition = usize::try_from(tp.partition).ok().and_then(|p| topic.partitions.get(p));
+        let partition = partition.ok_or_else(|| LogError::UnknownPartition {
+            topic: tp.topic.clone(),
+            partition: tp.partition,
+            partitions: topic.config.partitions,
+        })?;
+        Ok(f(partition))
+    }
+}
+
+fn segment_writer<'a>(writer: &'a mut Writer, (topic, p): &PartitionKey) -> &'a mut SegmentWriter {
+    &mut writer.topics.get_mut(topic).expect("a created topic").partitions[*p as usize]
+}
+
+/// Rolls written batches back; if that fails the log stops taking appends (see `failure`).
+fn undo(writer: &mut Writer, written: Vec<(PartitionKey, Pending)>) {
+    for (key, pending) in written.into_iter().rev() {
+        if let Err(e) = segment_writer(writer, &key).undo(pending) {
+            tracing::error!("cannot roll back a failed append, refusing appends until the log is reopened: {e}");
+            writer.failure = Some(e.to_string());
+        }
+    }
+}
+
+/// Offsets of the records in append order: their batch's base offset plus their place in it.
+fn record_offsets(targets: Vec<PartitionKey>, written: &[(PartitionKey, Pending)]) -> Vec<(i32, i64)> {
+    let mut next: HashMap<&PartitionKey, i64> = written.iter().map(|(key, p)| (key, p.batch.base_offset)).collect();
+    targets
+        .iter()
+        .map(|key| {
+            let offset = next.get_mut(key).expect("a batch per partition");
+            *offset += 1;
+            (key.1, *offset - 1)
+        })
+        .collect()
 }
 
 impl TopicLog for EmbeddedLog {
@@ -168,90 +261,61 @@ impl TopicLog for EmbeddedLog {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let mut inner = self.inner.write().unwrap();
-        let default = TopicConfig { partitions: self.options.default_partitions, compacted: false };
-        // Partition every record, grouping them into one batch per partition, in order.
-        let mut groups: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
-        let mut targets = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
-            let topic = self.ensure_topic(&mut inner, &record.topic, default)?;
-            let count = topic.config.partitions;
-            let partition = match (record.partition, &record.key) {
-                (Some(p), _) if !(0..count).contains(&p) => {
-                    return Err(LogError::UnknownPartition { topic: record.topic.clone(), partition: p, partitions: count });
-                }
-                (Some(p), _) => p,
-                (None, Some(key)) => partition_for_key(key, count),
-                (None, None) => 0,
-            };
-            groups.entry((record.topic.clone(), partition)).or_default().push(i);
-            targets.push((record.topic.clone(), partition));
+        let mut writer = self.writer.lock().unwrap();
+        if let Some(reason) = &writer.failure {
+            return Err(LogError::Failed(reason.clone()));
         }
-        let txn = inner.commits.last() + 1;
-        let now = now_millis();
-        let written = self.write_batches(&mut inner, txn, &groups, &records, now)?;
+        let targets = self.assign_partitions(&mut writer, &records)?;
+        let mut groups: BTreeMap<PartitionKey, Vec<&ProducerRecord>> = BTreeMap::new();
+        for (key, record) in targets.iter().zip(&records) {
+            groups.entry(key.clone()).or_default().push(record);
+        }
+        let txn = writer.commits.last() + 1;
+        let written = self.write_batches(&mut writer, txn, &groups)?;
         #[cfg(test)]
         if self.crash_before_commit.load(std::sync::atomic::Ordering::Relaxed) {
-            // Simulates a crash between the batches and the marker: nothing becomes visible.
-            return Err(LogError::Corrupt { path: "test".into(), reason: "simulated crash".into() });
+            writer.failure = Some("simulated crash before the commit marker".into());
+            return Err(LogError::Failed("simulated crash before the commit marker".into()));
         }
-        if let Err(e) = inner.commits.record(txn, self.options.fsync == FsyncPolicy::Always) {
-            for ((t, p), pending) in written {
-                inner.topics.get_mut(&t).unwrap().partitions[p as usize].rollback(pending);
-            }
+        // Whether or not a failed marker reached the disk, every batch of this append did: the
+        // next open keeps all of them or none. Until then nothing more may be committed.
+        if let Err(e) = writer.commits.record(txn, self.options.fsync == FsyncPolicy::Always) {
+            writer.failure = Some(e.to_string());
             return Err(e);
         }
-        // Offsets: each record's position within its partition's batch.
-        let mut next: BTreeMap<(String, i32), i64> = BTreeMap::new();
-        for ((t, p), pending) in written {
-            let partition = &mut inner.topics.get_mut(&t).unwrap().partitions[p as usize];
-            next.insert((t, p), partition.end_offset());
-            partition.commit(pending);
-        }
-        let offsets = targets
-            .into_iter()
-            .map(|key| {
-                let offset = next.get_mut(&key).unwrap();
-                *offset += 1;
-                (key.1, *offset - 1)
-            })
-            .collect();
-        drop(inner);
+        self.publish(&written);
+        drop(writer);
         self.notify_append();
-        Ok(offsets)
+        Ok(record_offsets(targets, &written))
     }
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {
-        let mut inner = self.inner.write().unwrap();
-        if let Some(existing) = inner.topics.get(name) {
+        let mut writer = self.writer.lock().unwrap();
+        if let Some(existing) = writer.topics.get(name) {
             if existing.config.partitions != config.partitions {
                 return Err(LogError::PartitionMismatch(name.to_owned(), existing.config.partitions));
             }
             return Ok(false);
         }
-        self.ensure_topic(&mut inner, name, config)?;
+        self.ensure_topic(&mut writer, name, config)?;
         Ok(true)
     }
 
     fn topics(&self) -> Vec<String> {
-        self.inner.read().unwrap().topics.keys().cloned().collect()
+        self.index.read().unwrap().keys().cloned().collect()
     }
 
     fn partitions(&self, topic: &str) -> Option<i32> {
-        self.inner.read().unwrap().topics.get(topic).map(|t| t.config.partitions)
+        self.index.read().unwrap().get(topic).map(|t| t.config.partitions)
     }
 
     fn read(&self, tp: &TopicPartition, from: i64, max: usize) -> Result<Vec<ConsumerRecord>, LogError> {
-        let plan = {
-            let inner = self.inner.read().unwrap();
-            partition(&inner, tp)?.plan_read(from, max)
-        };
+        let plan = self.with_partition(tp, |p| p.plan_read(from, max))?;
         plan.execute(&tp.topic, tp.partition, from, max)
     }
 
     fn end_offset(&self, tp: &TopicPartition) -> Result<i64, LogError> {
-        let inner = self.inner.read().unwrap();
-        Ok(partition(&inner, tp)?.end_offset())
+        self.with_partition(tp, PartitionIndex::end_offset)
     }
 
     fn append_count(&self) -> u64 {
@@ -263,39 +327,6 @@ impl TopicLog for EmbeddedLog {
         let (count, _) = self.appended.wait_timeout_while(count, timeout, |c| *c == seen).unwrap();
         *count
     }
-}
-
-fn partition<'a>(inner: &'a Inner, tp: &TopicPartition) -> Result<&'a Partition, LogError> {
-    let topic = inner.topics.get(&tp.topic).ok_or_else(|| LogError::UnknownTopic(tp.topic.clone()))?;
-    topic.partitions.get(tp.partition as usize).filter(|_| tp.partition >= 0).ok_or(LogError::UnknownPartition {
-        topic: tp.topic.clone(),
-        partition: tp.partition,
-        partitions: topic.config.partitions,
-    })
-}
-
-fn write_meta(topic_dir: &Path, config: TopicConfig) -> Result<(), LogError> {
-    let text = format!("partitions={}\ncompacted={}\n", config.partitions, config.compacted);
-    let tmp = topic_dir.join("topic.meta.tmp");
-    std::fs::write(&tmp, text).map_err(io(format!("cannot write {}", tmp.display())))?;
-    std::fs::rename(&tmp, topic_dir.join(TOPIC_META)).map_err(io(format!("cannot write the metadata of {}", topic_dir.display())))
-}
-
-fn read_meta(topic_dir: &Path) -> Result<TopicConfig, LogError> {
-    let path = topic_dir.join(TOPIC_META);
-    let text = std::fs::read_to_string(&path).map_err(io(format!("cannot read {}", path.display())))?;
-    let corrupt = |reason: &str| LogError::Corrupt { path: path.display().to_string(), reason: reason.to_owned() };
-    let mut partitions = None;
-    let mut compacted = false;
-    for line in text.lines() {
-        match line.split_once('=') {
-            Some(("partitions", v)) => partitions = v.parse().ok(),
-            Some(("compacted", v)) => compacted = v == "true",
-            _ => {}
-        }
-    }
-    let partitions = partitions.filter(|&p: &i32| p > 0).ok_or_else(|| corrupt("no valid partition count"))?;
-    Ok(TopicConfig { partitions, compacted })
 }
 
 fn now_millis() -> i64 {

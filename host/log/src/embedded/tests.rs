@@ -106,7 +106,7 @@ fn a_torn_tail_is_truncated_on_open_and_appends_continue() {
         log.append(vec![record("t", None, "kept")]).unwrap();
         log.append(vec![record("t", None, "torn-away")]).unwrap();
     }
-    let segment = segment_files(&dir.path().join("t").join("0")).pop().unwrap();
+    let segment = segment_files(&dir.path().join("t-0")).pop().unwrap();
     let len = std::fs::metadata(&segment).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&segment).unwrap().set_len(len - 3).unwrap();
 
@@ -126,7 +126,7 @@ fn a_corrupted_batch_and_everything_after_it_is_dropped() {
             log.append(vec![record("t", None, v)]).unwrap();
         }
     }
-    let segment = segment_files(&dir.path().join("t").join("0")).pop().unwrap();
+    let segment = segment_files(&dir.path().join("t-0")).pop().unwrap();
     let mut bytes = std::fs::read(&segment).unwrap();
     // Flip the last byte of the second batch's payload ("two").
     let second_end = bytes.windows(3).position(|w| w == b"two").unwrap() + 2;
@@ -141,23 +141,58 @@ fn a_corrupted_batch_and_everything_after_it_is_dropped() {
 #[test]
 fn an_append_without_its_commit_marker_is_rolled_back_in_every_partition() {
     let dir = tempfile::tempdir().unwrap();
+    let spread = |v: &str| {
+        let mut records: Vec<ProducerRecord> = (0..3).map(|p| ProducerRecord { partition: Some(p), ..record("data", None, v) }).collect();
+        records.push(record("offsets", None, v));
+        records
+    };
     {
         let log = open(dir.path());
-        log.append(vec![record("data", None, "committed"), record("offsets", None, "o1")]).unwrap();
+        log.create_topic("data", TopicConfig { partitions: 3, compacted: false }).unwrap();
+        log.append(spread("committed")).unwrap();
         log.crash_before_commit.store(true, Ordering::Relaxed);
-        assert!(log.append(vec![record("data", None, "lost"), record("offsets", None, "o2")]).is_err());
-        // The "crash": the process stops here, with both batches on disk but no marker.
+        assert!(matches!(log.append(spread("lost")), Err(LogError::Failed(_))));
+        // A "dead" log takes nothing more, or a later marker would cover the lost batches.
+        log.crash_before_commit.store(false, Ordering::Relaxed);
+        assert!(matches!(log.append(vec![record("other", None, "x")]), Err(LogError::Failed(_))));
     }
-    let files = segment_files(&dir.path().join("data").join("0"));
-    let on_disk = std::fs::read(&files[0]).unwrap();
-    assert!(on_disk.windows(4).any(|w| w == b"lost"), "the uncommitted batch was written");
+    for partition_dir in ["data-0", "data-1", "data-2", "offsets-0"] {
+        let on_disk = std::fs::read(&segment_files(&dir.path().join(partition_dir))[0]).unwrap();
+        assert!(on_disk.windows(4).any(|w| w == b"lost"), "the uncommitted batch was written to {partition_dir}");
+    }
 
     let log = open(dir.path());
-    assert_eq!(values(&log, "data", 0), vec!["committed"]);
-    assert_eq!(values(&log, "offsets", 0), vec!["o1"]);
-    assert_eq!(log.append(vec![record("data", None, "after")]).unwrap(), vec![(0, 1)]);
+    for p in 0..3 {
+        assert_eq!(values(&log, "data", p), vec!["committed"], "partition {p}");
+        assert_eq!(log.end_offset(&tp("data", p)).unwrap(), 1);
+    }
+    assert_eq!(values(&log, "offsets", 0), vec!["committed"]);
+    assert_eq!(log.append(spread("after")).unwrap(), vec![(0, 1), (1, 1), (2, 1), (0, 1)]);
     drop(log);
-    assert_eq!(values(&open(dir.path()), "data", 0), vec!["committed", "after"]);
+    let log = open(dir.path());
+    for p in 0..3 {
+        assert_eq!(values(&log, "data", p), vec!["committed", "after"], "partition {p}");
+    }
+    assert_eq!(values(&log, "offsets", 0), vec!["committed", "after"]);
+}
+
+#[test]
+fn an_uncommitted_append_that_rolled_a_segment_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedOptions { segment_bytes: 1, ..EmbeddedOptions::default() };
+    {
+        let log = EmbeddedLog::open(dir.path(), options.clone()).unwrap();
+        log.append(vec![record("t", None, "first")]).unwrap();
+        log.crash_before_commit.store(true, Ordering::Relaxed);
+        log.append(vec![record("t", None, "lost")]).unwrap_err();
+    }
+    assert_eq!(segment_files(&dir.path().join("t-0")).len(), 2);
+    let log = EmbeddedLog::open(dir.path(), options.clone()).unwrap();
+    assert_eq!(values(&log, "t", 0), vec!["first"]);
+    assert_eq!(log.append(vec![record("t", None, "second")]).unwrap(), vec![(0, 1)]);
+    drop(log);
+    let log = EmbeddedLog::open(dir.path(), options).unwrap();
+    assert_eq!(values(&log, "t", 0), vec!["first", "second"]);
 }
 
 #[test]
@@ -170,8 +205,10 @@ fn segments_roll_and_reads_span_them() {
         for v in &expected {
             log.append(vec![record("t", None, v)]).unwrap();
         }
-        let inner = log.inner.read().unwrap();
-        assert!(inner.topics["t"].partitions[0].segment_count() > 3);
+        let index = log.index.read().unwrap();
+        assert!(index["t"].partitions[0].segment_count() > 3);
+        drop(index);
+        assert_eq!(segment_files(&dir.path().join("t-0")).len(), log.index.read().unwrap()["t"].partitions[0].segment_count());
     }
     let log = EmbeddedLog::open(dir.path(), options).unwrap();
     assert_eq!(values(&log, "t", 0), expected);
@@ -203,4 +240,70 @@ fn an_explicit_partition_out_of_range_is_refused() {
     let mut bad = record("t", None, "x");
     bad.partition = Some(5);
     assert!(matches!(log.append(vec![bad]), Err(LogError::UnknownPartition { partition: 5, .. })));
+}
+
+#[test]
+fn files_are_laid_out_per_topic_partition_and_no_topic_name_collides() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    // Names that look like the log's own files or like another topic's partition directory.
+    for topic in ["commits.log", "commits", "a", "a-0", "x.meta"] {
+        log.append(vec![record(topic, None, topic)]).unwrap();
+    }
+    drop(log);
+    assert!(dir.path().join("a-0").join(format!("{:020}.log", 0)).is_file());
+    assert!(dir.path().join("a.meta").is_file());
+    assert!(dir.path().join("a-0-0").is_dir());
+    let log = open(dir.path());
+    assert_eq!(log.topics(), vec!["a", "a-0", "commits", "commits.log", "x.meta"]);
+    for topic in log.topics() {
+        assert_eq!(values(&log, &topic, 0), vec![topic.clone()]);
+    }
+}
+
+#[test]
+fn reads_do_not_wait_for_an_append_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(dir.path()));
+    log.append(vec![record("t", None, "x")]).unwrap();
+    // Holding the writer is what an append does while it writes and syncs.
+    let writing = log.writer.lock().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let reader = {
+        let log = log.clone();
+        std::thread::spawn(move || sender.send((values(&log, "t", 0), log.end_offset(&tp("t", 0)).unwrap())).unwrap())
+    };
+    let read = receiver.recv_timeout(Duration::from_secs(60)).expect("the read finished while the writer was busy");
+    assert_eq!(read, (vec!["x".to_owned()], 1));
+    drop(writing);
+    reader.join().unwrap();
+}
+
+#[test]
+fn a_record_without_timestamp_gets_the_append_time_and_bad_configs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let before = now_millis();
+    log.append(vec![ProducerRecord { timestamp: None, ..record("t", None, "x") }]).unwrap();
+    let stamped = log.read(&tp("t", 0), 0, 1).unwrap()[0].timestamp;
+    assert!(stamped >= before && stamped <= now_millis(), "{stamped}");
+    assert!(matches!(log.create_topic("zero", TopicConfig { partitions: 0, compacted: false }), Err(LogError::InvalidPartitionCount(0))));
+    assert_eq!(log.partitions("zero"), None);
+    let options = EmbeddedOptions { default_partitions: 0, ..EmbeddedOptions::default() };
+    assert!(matches!(EmbeddedLog::open(dir.path(), options), Err(LogError::InvalidPartitionCount(0))));
+}
+
+#[test]
+fn topics_keep_their_config_and_take_the_default_partition_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = EmbeddedOptions { default_partitions: 3, fsync: FsyncPolicy::Never, ..EmbeddedOptions::default() };
+    {
+        let log = EmbeddedLog::open(dir.path(), options.clone()).unwrap();
+        log.create_topic("compacted", TopicConfig { partitions: 2, compacted: true }).unwrap();
+        log.append(vec![record("auto", Some("k"), "v")]).unwrap();
+    }
+    let log = EmbeddedLog::open(dir.path(), options).unwrap();
+    assert_eq!(log.partitions("auto"), Some(3));
+    assert_eq!(log.partitions("compacted"), Some(2));
+    assert!(std::fs::read_to_string(dir.path().join("compacted.meta")).unwrap().contains("compacted=true"));
 }
