@@ -49,11 +49,10 @@ pub trait Converter: Send + Sync {
 /// Builds a converter from its class name (full or simple) and its own properties, with the
 /// `key.converter.`/`value.converter.` prefix already removed.
 pub fn converter_for(class: &str, props: &[(String, String)], is_key: bool) -> Result<Box<dyn Converter>, ConvertError> {
-    let simple = class.rsplit('.').next().unwrap_or(class);
-    Ok(match simple {
-        "JsonConverter" => Box::new(JsonConverter::configure(props, is_key)?),
-        "StringConverter" => Box::new(StringConverter::configure(props)?),
-        "ByteArrayConverter" => Box::new(ByteArrayConverter),
+    Ok(match class.trim() {
+        JSON_CONVERTER | "JsonConverter" => Box::new(JsonConverter::configure(props, is_key)?),
+        STRING_CONVERTER | "StringConverter" => Box::new(StringConverter::configure(props)?),
+        BYTE_ARRAY_CONVERTER | "ByteArrayConverter" => Box::new(ByteArrayConverter),
         _ => return Err(ConvertError::UnknownClass(class.to_owned())),
     })
 }
@@ -68,10 +67,14 @@ mod tests {
 
     #[test]
     fn classes_resolve_by_full_and_simple_name() {
-        for class in [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER, "JsonConverter", "StringConverter"] {
+        for class in [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER, "JsonConverter", "StringConverter", "ByteArrayConverter"] {
             assert!(converter_for(class, &[], false).is_ok(), "{class}");
         }
-        let err = converter_for("com.example.AvroConverter", &[], false).err().unwrap();
-        assert!(err.to_string().contains(JSON_CONVERTER), "{err}");
+        for unknown in ["com.example.AvroConverter", "com.example.JsonConverter"] {
+            let err = converter_for(unknown, &[], false).err().unwrap().to_string();
+            for supported in [unknown, JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER] {
+                assert!(err.contains(supported), "{err}");
+            }
+        }
     }
 }

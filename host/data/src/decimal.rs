@@ -24,9 +24,13 @@ pub fn from_bytes(bytes: &[u8]) -> Option<i128> {
     Some(i128::from_be_bytes(full))
 }
 
-/// The unscaled integer of a decimal text ("-12.5") at `scale`, rounding half away from zero.
+/// The unscaled integer of a decimal text ("-12.5", or with an exponent as JSON numbers and
+/// Java's `BigDecimal` may print it: "1.234E-7") at `scale`, rounding half away from zero.
 pub fn unscaled_from_text(text: &str, scale: u32) -> Option<i128> {
     let text = text.trim();
+    if let Some((mantissa, exponent)) = text.split_once(['e', 'E']) {
+        return unscaled_from_text(&shift_point(mantissa, exponent.parse().ok()?)?, scale);
+    }
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -44,6 +48,31 @@ pub fn unscaled_from_text(text: &str, scale: u32) -> Option<i128> {
         value = value.checked_add(1)?;
     }
     Some(if negative { -value } else { value })
+}
+
+/// `mantissa * 10^exponent` in plain notation; `None` for exponents too large for any `i128`.
+fn shift_point(mantissa: &str, exponent: i32) -> Option<String> {
+    if exponent.unsigned_abs() > 100 {
+        return None;
+    }
+    let (sign, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
+    let all = format!("{int_part}{frac_part}");
+    if all.is_empty() {
+        return None;
+    }
+    let point = int_part.len() as i32 + exponent;
+    Some(if point <= 0 {
+        format!("{sign}0.{}{all}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= all.len() {
+        format!("{sign}{all}{}", "0".repeat(point as usize - all.len()))
+    } else {
+        let (int_part, frac_part) = all.split_at(point as usize);
+        format!("{sign}{int_part}.{frac_part}")
+    })
 }
 
 /// `unscaled / 10^scale` in plain notation ("-12.34").
@@ -84,6 +113,12 @@ mod tests {
         assert_eq!(unscaled_from_text("0.125", 2), Some(13));
         assert_eq!(unscaled_from_text("abc", 2), None);
         assert_eq!(unscaled_from_text("", 2), None);
+        assert_eq!(unscaled_from_text("1.234E-7", 10), Some(1234));
+        assert_eq!(unscaled_from_text("-1.5e3", 0), Some(-1500));
+        assert_eq!(unscaled_from_text("12E+1", 1), Some(1200));
+        assert_eq!(unscaled_from_text("1e999", 0), None);
+        assert_eq!(unscaled_from_text("1e", 0), None);
+        assert_eq!(unscaled_from_text(".e5", 0), None);
         assert_eq!(to_text(-1234, 2), "-12.34");
         assert_eq!(to_text(5, 3), "0.005");
         assert_eq!(to_text(42, 0), "42");

@@ -1,6 +1,7 @@
 //! JsonConverter: with `schemas.enable=true` (the default) every record is the envelope
 //! `{"schema":...,"payload":...}`; without it, plain JSON with no schema.
 
+mod numeric;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value as Json;
 use wasmconnect_data::{Data, Schema, Value};
 
+pub(crate) use numeric::java_decimal_text;
 pub use schema::{schema_from_json, schema_to_json};
 pub use wasmconnect_data::json::{value_from_json, value_to_json};
 
@@ -19,8 +21,30 @@ use crate::{ConvertError, Converter, data_error, property};
 /// How many parsed schemas are kept, keyed by their JSON text (`schemas.cache.size`).
 const DEFAULT_SCHEMA_CACHE: usize = 1000;
 
+/// How Decimals are written (`decimal.format`); either form is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DecimalFormat {
+    /// Base64 of the unscaled value's big-endian two's-complement bytes: exact, but opaque.
+    Base64,
+    /// A JSON number, readable by people and by consumers that know no Connect schemas.
+    Numeric,
+}
+
+impl DecimalFormat {
+    fn parse(value: &str) -> Result<DecimalFormat, ConvertError> {
+        match value.trim().to_ascii_uppercase().as_str() {
+            "BASE64" => Ok(DecimalFormat::Base64),
+            "NUMERIC" => Ok(DecimalFormat::Numeric),
+            _ => Err(ConvertError::Config { key: "decimal.format".into(), value: value.into(), expected: "BASE64 or NUMERIC" }),
+        }
+    }
+}
+
 pub struct JsonConverter {
     schemas_enable: bool,
+    decimal_format: DecimalFormat,
+    /// Only names the right setting (`key.converter.…` or `value.converter.…`) in messages.
+    is_key: bool,
     cache_size: usize,
     /// Records of a topic share one schema: parse it once, and share one `Arc`, which also
     /// lets the runtime send it to a plugin once per batch.
@@ -34,14 +58,16 @@ impl JsonConverter {
     pub fn new(schemas_enable: bool) -> JsonConverter {
         JsonConverter {
             schemas_enable,
+            decimal_format: DecimalFormat::Base64,
+            is_key: false,
             cache_size: DEFAULT_SCHEMA_CACHE,
             parsed: Mutex::new(HashMap::new()),
             written: Mutex::new(None),
         }
     }
 
-    pub fn configure(props: &[(String, String)], _is_key: bool) -> Result<JsonConverter, ConvertError> {
-        let mut converter = JsonConverter::new(true);
+    pub fn configure(props: &[(String, String)], is_key: bool) -> Result<JsonConverter, ConvertError> {
+        let mut converter = JsonConverter { is_key, ..JsonConverter::new(true) };
         if let Some(v) = property(props, "schemas.enable") {
             converter.schemas_enable = parse_bool("schemas.enable", v)?;
         }
@@ -52,28 +78,58 @@ impl JsonConverter {
                 expected: "a whole number",
             })?;
         }
-        if let Some(v) = property(props, "decimal.format")
-            && !v.eq_ignore_ascii_case("BASE64")
-        {
-            return Err(ConvertError::Config {
-                key: "decimal.format".into(),
-                value: v.into(),
-                expected: "BASE64 (NUMERIC is not supported yet)",
-            });
+        if let Some(v) = property(props, "decimal.format") {
+            converter.decimal_format = DecimalFormat::parse(v)?;
         }
         Ok(converter)
     }
 
-    fn schema_text(&self, schema: &Arc<Schema>) -> String {
+    fn numeric_decimals(&self, schema: &Schema) -> bool {
+        self.decimal_format == DecimalFormat::Numeric && numeric::contains_decimal(schema)
+    }
+
+    fn schema_text(&self, schema: &Arc<Schema>) -> Result<String, ConvertError> {
         let mut written = self.written.lock().unwrap();
         if let Some((last, text)) = written.as_ref()
             && Arc::ptr_eq(last, schema)
         {
-            return text.clone();
+            return Ok(text.clone());
         }
-        let text = schema_to_json(schema).to_string();
+        let json = schema_to_json(schema);
+        let text = if self.numeric_decimals(schema) {
+            let mut out = Vec::new();
+            numeric::write_schema(schema, &json, &mut out)?;
+            String::from_utf8(out).expect("serde_json writes UTF-8")
+        } else {
+            json.to_string()
+        };
         *written = Some((schema.clone(), text.clone()));
-        text
+        Ok(text)
+    }
+
+    fn write_payload(&self, schema: Option<&Schema>, payload: &Json, out: &mut Vec<u8>) -> Result<(), ConvertError> {
+        match schema {
+            Some(schema) if self.numeric_decimals(schema) => numeric::write_value(Some(schema), payload, out),
+            _ => {
+                serde_json::to_writer(out, payload).expect("JSON values always serialize");
+                Ok(())
+            }
+        }
+    }
+
+    fn converter_prefix(&self) -> &'static str {
+        if self.is_key { "key.converter" } else { "value.converter" }
+    }
+
+    fn missing_envelope(&self, topic: &str) -> ConvertError {
+        let what = if self.is_key { "key" } else { "value" };
+        data_error(format!(
+            "the record {what} on topic {topic} is not a JsonConverter envelope. With schemas.enable=true (the default) \
+             JsonConverter expects a JSON object with exactly the two fields \"schema\" and \"payload\", shaped \
+             {{\"schema\":{{...}},\"payload\":{{...}}}} (for example {{\"schema\":{{\"type\":\"struct\",\"fields\":[...],\"optional\":false}},\"payload\":{{...}}}}). \
+             Produce records in that form, or, to read plain JSON without a schema, set {}.schemas.enable=false",
+            self.converter_prefix()
+        ))
     }
 
     fn parse_schema(&self, json: &Json) -> Result<Arc<Schema>, ConvertError> {
@@ -99,17 +155,23 @@ impl Converter for JsonConverter {
             return Ok(None);
         }
         let in_topic = |e: ConvertError| data_error(format!("cannot write a record for topic {topic} as JSON: {e}"));
-        let payload = value_to_json(data.schema.as_deref(), &data.value).map_err(|e| in_topic(e.into()))?;
+        let schema = data.schema.as_deref();
+        let payload = value_to_json(schema, &data.value).map_err(|e| in_topic(e.into()))?;
         if !self.schemas_enable {
-            return Ok(Some(serde_json::to_vec(&payload).expect("JSON values always serialize")));
+            let mut out = Vec::new();
+            self.write_payload(schema, &payload, &mut out).map_err(in_topic)?;
+            return Ok(Some(out));
         }
         // {"schema":<schema>,"payload":<payload>}, compact, as Kafka's JsonConverter writes it.
-        let schema = data.schema.as_ref().map_or_else(|| "null".to_owned(), |s| self.schema_text(s));
-        let mut out = Vec::with_capacity(schema.len() + 64);
+        let schema_text = match &data.schema {
+            Some(s) => self.schema_text(s).map_err(in_topic)?,
+            None => "null".to_owned(),
+        };
+        let mut out = Vec::with_capacity(schema_text.len() + 64);
         out.extend_from_slice(b"{\"schema\":");
-        out.extend_from_slice(schema.as_bytes());
+        out.extend_from_slice(schema_text.as_bytes());
         out.extend_from_slice(b",\"payload\":");
-        serde_json::to_writer(&mut out, &payload).expect("JSON values always serialize");
+        self.write_payload(schema, &payload, &mut out).map_err(in_topic)?;
         out.push(b'}');
         Ok(Some(out))
     }
@@ -122,14 +184,7 @@ impl Converter for JsonConverter {
         if !self.schemas_enable {
             return Ok(Data::schemaless(value_from_json(None, &json)?));
         }
-        let (schema, payload) = envelope(&json).ok_or_else(|| {
-            data_error(format!(
-                "the record on topic {topic} has no schema. With schemas.enable=true (the default) JsonConverter \
-                 expects exactly the envelope {{\"schema\":{{\"type\":\"struct\",\"fields\":[...]}},\"payload\":{{...}}}}. \
-                 Produce records in that form, or set value.converter.schemas.enable=false (or \
-                 key.converter.schemas.enable=false for keys) to read plain JSON without a schema"
-            ))
-        })?;
+        let (schema, payload) = envelope(&json).ok_or_else(|| self.missing_envelope(topic))?;
         if schema.is_null() {
             return Ok(Data::schemaless(value_from_json(None, payload)?));
         }

@@ -167,3 +167,144 @@ fn parsed_schemas_are_shared_between_records() {
     let b = converter.to_connect_data("t", Some(USERS_RECORD.as_bytes())).unwrap();
     assert!(Arc::ptr_eq(a.schema.as_ref().unwrap(), b.schema.as_ref().unwrap()));
 }
+
+fn numeric() -> JsonConverter {
+    JsonConverter::configure(&[("decimal.format".into(), "numeric".into())], false).unwrap()
+}
+
+#[test]
+fn numeric_decimals_are_json_numbers_as_kafka_prints_them() {
+    let amount = Arc::new(Schema::decimal(2));
+    let schema = Arc::new(Schema::structure(vec![
+        Field::new("amount", Schema::decimal(2)),
+        Field::new("tiny", Schema::decimal(10).optional()),
+        Field::new("history", Schema::array(amount.clone())),
+        Field::new("by_year", Schema::map(Arc::new(Schema::new(SchemaType::Int32)), amount.clone())),
+        Field::new("by_name", Schema::map(Arc::new(Schema::new(SchemaType::String)), amount)),
+        Field::new("blob", Schema::new(SchemaType::Bytes)),
+    ]));
+    let value = Value::Struct(vec![
+        Value::Bytes(vec![0x04, 0xD2]),
+        Value::Bytes(wasmconnect_data::decimal::to_bytes(1234)),
+        Value::Array(vec![Value::Bytes(wasmconnect_data::decimal::to_bytes(100)), Value::Bytes(wasmconnect_data::decimal::to_bytes(-5))]),
+        Value::Map(vec![(Value::Int32(2024), Value::Bytes(wasmconnect_data::decimal::to_bytes(0)))]),
+        Value::Map(vec![(Value::String("x".into()), Value::Bytes(wasmconnect_data::decimal::to_bytes(1)))]),
+        Value::Bytes(vec![0x04, 0xD2]),
+    ]);
+    let data = Data { schema: Some(schema), value };
+    let converter = numeric();
+    let written = write(&converter, &data);
+    assert!(
+        written.ends_with(r#""payload":{"amount":12.34,"tiny":1.234E-7,"history":[1.00,-0.05],"by_year":[[2024,0.00]],"by_name":{"x":0.01},"blob":"BNI="}}"#),
+        "{written}"
+    );
+    assert!(
+        written.contains(r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"amount"}"#),
+        "{written}"
+    );
+    // Either format reads back to the same value, whatever this converter writes.
+    assert_eq!(converter.to_connect_data("t", Some(written.as_bytes())).unwrap(), data);
+    assert_eq!(JsonConverter::new(true).to_connect_data("t", Some(written.as_bytes())).unwrap(), data);
+    let base64 = write(&JsonConverter::new(true), &data);
+    assert!(base64.contains(r#""amount":"BNI=""#), "{base64}");
+    assert_eq!(converter.to_connect_data("t", Some(base64.as_bytes())).unwrap(), data);
+}
+
+#[test]
+fn numeric_decimals_apply_to_schema_defaults_and_schemaless_output() {
+    let schema = Arc::new(Schema {
+        default: Some(Value::Bytes(wasmconnect_data::decimal::to_bytes(150))),
+        ..Schema::decimal(2)
+    });
+    let data = Data { schema: Some(schema), value: Value::Bytes(wasmconnect_data::decimal::to_bytes(-1234)) };
+    assert_eq!(
+        write(&numeric(), &data),
+        r#"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"default":1.50},"payload":-12.34}"#
+    );
+    let plain = JsonConverter::configure(&[("schemas.enable".into(), "false".into()), ("decimal.format".into(), "NUMERIC".into())], false).unwrap();
+    assert_eq!(write(&plain, &data), "-12.34");
+}
+
+#[test]
+fn settings_are_validated() {
+    let bad = |key: &str, value: &str| JsonConverter::configure(&[(key.into(), value.into())], false).err().unwrap().to_string();
+    assert!(bad("decimal.format", "HEX").contains("BASE64 or NUMERIC"));
+    assert!(bad("schemas.enable", "yes").contains("true or false"));
+    assert!(bad("schemas.cache.size", "many").contains("schemas.cache.size"));
+    let plain = JsonConverter::configure(&[("schemas.enable".into(), "FALSE".into())], false).unwrap();
+    assert_eq!(write(&plain, &Data::schemaless(Value::Int64(1))), "1");
+}
+
+#[test]
+fn schemas_keep_doc_parameters_defaults_and_versions() {
+    let schema = Schema {
+        doc: Some("a user".into()),
+        version: Some(3),
+        ..Schema::structure(vec![
+            Field::new("age", Schema { default: Some(Value::Int16(18)), ..Schema::new(SchemaType::Int16) }),
+            Field::new("day", Schema::date().optional()),
+            Field::new("at", Schema::time()),
+            Field::new("ratio", Schema::new(SchemaType::Float32).parameter("unit", "percent")),
+            Field::new("flags", Schema::array(Arc::new(Schema::new(SchemaType::Boolean).optional())).optional()),
+        ])
+        .named("com.example.User")
+    };
+    let json = schema_to_json(&schema);
+    assert_eq!(
+        json.to_string(),
+        r#"{"type":"struct","fields":[{"type":"int16","optional":false,"default":18,"field":"age"},{"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Date","version":1,"field":"day"},{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1,"field":"at"},{"type":"float","optional":false,"parameters":{"unit":"percent"},"field":"ratio"},{"type":"array","items":{"type":"boolean","optional":true},"optional":true,"field":"flags"}],"optional":false,"name":"com.example.User","version":3,"doc":"a user"}"#
+    );
+    assert_eq!(schema_from_json(&json).unwrap(), schema);
+}
+
+#[test]
+fn dates_and_times_are_read_by_their_schema() {
+    let record = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Date","version":1,"field":"day"},{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Time","version":1,"field":"at"}],"optional":false},"payload":{"at":45296789}}"#;
+    let data = JsonConverter::new(true).to_connect_data("t", Some(record.as_bytes())).unwrap();
+    assert_eq!(data.value, Value::Struct(vec![Value::Null, Value::Int32(45_296_789)]));
+    let fields = &data.schema.as_ref().unwrap().fields;
+    assert_eq!(*fields[0].schema, Schema::date().optional());
+    assert_eq!(*fields[1].schema, Schema::time());
+    let wrong = record.replace("45296789", r#""12:34:56""#);
+    let err = JsonConverter::new(true).to_connect_data("t", Some(wrong.as_bytes())).unwrap_err().to_string();
+    assert!(err.contains("field at"), "{err}");
+}
+
+#[test]
+fn structs_nest_in_arrays_and_structs() {
+    let line = Schema::structure(vec![Field::new("sku", Schema::new(SchemaType::String)), Field::new("qty", Schema::new(SchemaType::Int8))]);
+    let schema = Arc::new(Schema::structure(vec![
+        Field::new("lines", Schema::array(Arc::new(line.clone()))),
+        Field::new("first", line.optional()),
+    ]));
+    let sku = |s: &str, q: i8| Value::Struct(vec![Value::String(s.into()), Value::Int8(q)]);
+    let data = Data { schema: Some(schema), value: Value::Struct(vec![Value::Array(vec![sku("a", 1), sku("b", 2)]), sku("a", 1)]) };
+    let converter = JsonConverter::new(true);
+    let written = write(&converter, &data);
+    assert!(written.ends_with(r#""payload":{"lines":[{"sku":"a","qty":1},{"sku":"b","qty":2}],"first":{"sku":"a","qty":1}}}"#), "{written}");
+    assert_eq!(converter.to_connect_data("t", Some(written.as_bytes())).unwrap(), data);
+}
+
+#[test]
+fn keys_get_advice_about_the_key_converter() {
+    let converter = JsonConverter::configure(&[], true).unwrap();
+    for not_an_envelope in [&br#"[1,2]"#[..], br#"{"schema":null,"payload":1,"extra":2}"#, b"42"] {
+        let err = converter.to_connect_data("t", Some(not_an_envelope)).unwrap_err().to_string();
+        assert!(err.contains("key.converter.schemas.enable=false"), "{err}");
+        assert!(err.contains(r#"{"schema":{...},"payload":{...}}"#), "{err}");
+    }
+}
+
+#[test]
+fn schemaless_edge_cases() {
+    let plain = JsonConverter::configure(&[("schemas.enable".into(), "false".into())], false).unwrap();
+    assert_eq!(plain.to_connect_data("t", Some(b"null")).unwrap(), Data::null());
+    assert_eq!(plain.to_connect_data("t", Some(b"-3.5")).unwrap().value, Value::Float64(-3.5));
+    assert_eq!(plain.to_connect_data("t", None).unwrap(), Data::null());
+    // Data with a schema is written as its plain payload.
+    let data = Data { schema: Some(users_schema()), value: users_value() };
+    assert_eq!(write(&plain, &data), r#"{"id":1,"user_id":"alice","pwd":"secret","created_at":1700000000000}"#);
+    // A map with non-string keys has no JSON object form, even without a schema.
+    let pairs = Data::schemaless(Value::Map(vec![(Value::Int64(1), Value::String("one".into()))]));
+    assert_eq!(write(&plain, &pairs), r#"[[1,"one"]]"#);
+}
