@@ -2,105 +2,122 @@
 //! from a connector's `connection.url` (JDBC form), `connection.user` and
 //! `connection.password`, and runs the plugin's SQL on them through the WIT `sql` import.
 
+mod error;
 mod mysql;
 mod postgres;
 mod url;
 mod value;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
+use tokio::sync::OnceCell;
+
+use error::Endpoint;
+pub use error::SqlError;
 pub use url::{ConnectionConfig, Dialect};
 pub use value::{Column, RowSet, SqlValue, Statement};
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SqlError {
-    /// The database could not be reached or the connection broke: worth retrying.
-    #[error("database connection failed: {0}")]
-    Connection(String),
-    /// The database rejected the statement.
-    #[error("the database rejected the statement{}: {message}", code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
-    Database { code: Option<String>, message: String },
-    /// Not allowed, or not configured.
-    #[error("{0}")]
-    Denied(String),
+/// How a pool is sized and how long a caller waits for one of its connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// Also bounds opening a connection: a few seconds, not sqlx's 30, so that a wrong host
+    /// or a database that is down shows up at once.
+    pub acquire_timeout: Duration,
 }
 
-impl From<sqlx::Error> for SqlError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Database(db) => SqlError::Database { code: db.code().map(|c| c.into_owned()), message: db.message().to_owned() },
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => SqlError::Connection(e.to_string()),
-            other => SqlError::Database { code: None, message: other.to_string() },
-        }
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
     }
 }
 
-/// How long acquiring a connection may take before the call fails as a connection error:
-/// short, so a wrong host or a database that is down shows up at once, not after 30 s.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_CONNECTIONS: u32 = 10;
-
-/// A connection pool to one database.
+/// A connection pool to one database; cloning it is cheap and shares the pool.
 #[derive(Clone)]
-pub enum Database {
+pub struct Database {
+    pool: Pool,
+    endpoint: Arc<Endpoint>,
+}
+
+#[derive(Clone)]
+enum Pool {
     MySql(sqlx::MySqlPool),
     Postgres(sqlx::PgPool),
 }
 
 impl Database {
-    /// Makes a pool; connections are opened on first use.
-    pub fn connect_lazy(config: &ConnectionConfig) -> Database {
-        match config.dialect() {
-            Dialect::MySql => Database::MySql(
+    /// Makes a pool and opens its first connection, so that a wrong host, port, database or
+    /// password is reported now rather than on the first statement.
+    pub async fn connect(config: &ConnectionConfig, settings: PoolSettings) -> Result<Database, SqlError> {
+        let database = Database::connect_lazy(config, settings);
+        match &database.pool {
+            Pool::MySql(pool) => drop(database.acquire(pool).await?),
+            Pool::Postgres(pool) => drop(database.acquire(pool).await?),
+        }
+        Ok(database)
+    }
+
+    fn connect_lazy(config: &ConnectionConfig, settings: PoolSettings) -> Database {
+        let pool = match config.dialect() {
+            Dialect::MySql => Pool::MySql(
                 sqlx::mysql::MySqlPoolOptions::new()
-                    .max_connections(MAX_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
                     .connect_lazy_with(config.mysql_options()),
             ),
-            Dialect::Postgres => Database::Postgres(
+            Dialect::Postgres => Pool::Postgres(
                 sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(MAX_CONNECTIONS)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
                     .connect_lazy_with(config.postgres_options()),
             ),
-        }
+        };
+        let endpoint = Endpoint {
+            name: config.describe(),
+            acquire_timeout: settings.acquire_timeout,
+            max_connections: settings.max_connections,
+        };
+        Database { pool, endpoint: Arc::new(endpoint) }
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Database::MySql(_) => Dialect::MySql,
-            Database::Postgres(_) => Dialect::Postgres,
+        match self.pool {
+            Pool::MySql(_) => Dialect::MySql,
+            Pool::Postgres(_) => Dialect::Postgres,
         }
     }
 
+    /// Runs one statement and returns all its rows; the columns are known even when there
+    /// are no rows.
     pub async fn query(&self, sql: &str, params: Vec<SqlValue>) -> Result<RowSet, SqlError> {
-        match self {
-            Database::MySql(pool) => mysql::query(pool, sql, params).await,
-            Database::Postgres(pool) => postgres::query(pool, sql, params).await,
+        match &self.pool {
+            Pool::MySql(pool) => mysql::query(&mut *self.acquire(pool).await?, sql, params).await,
+            Pool::Postgres(pool) => postgres::query(&mut *self.acquire(pool).await?, sql, params).await,
         }
     }
 
     /// Runs every statement, once per parameter list (once if it has none), in one
     /// transaction; any error rolls everything back. Returns rows affected per statement.
     pub async fn execute(&self, statements: Vec<Statement>) -> Result<Vec<u64>, SqlError> {
-        match self {
-            Database::MySql(pool) => mysql::execute(pool, statements).await,
-            Database::Postgres(pool) => postgres::execute(pool, statements).await,
+        match &self.pool {
+            Pool::MySql(pool) => mysql::execute(&mut *self.acquire(pool).await?, statements).await,
+            Pool::Postgres(pool) => postgres::execute(&mut *self.acquire(pool).await?, statements).await,
         }
+    }
+
+    async fn acquire<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) -> Result<PoolConnection<DB>, SqlError> {
+        pool.acquire().await.map_err(|e| SqlError::acquiring(&self.endpoint, e))
     }
 }
 
-/// Pools shared by every task with the same connection settings.
+/// Pools shared by every task with the same connection settings, so that a connector with
+/// many tasks (or many connectors on one database) does not open a pool each.
 #[derive(Default)]
 pub struct Pools {
-    pools: Mutex<HashMap<ConnectionConfig, Database>>,
+    pools: Mutex<HashMap<ConnectionConfig, Arc<OnceCell<Database>>>>,
 }
 
 impl Pools {
@@ -108,9 +125,11 @@ impl Pools {
         Pools::default()
     }
 
+    /// The pool for these settings, connected on first use. A failed connect is not
+    /// remembered: the next call tries again.
     pub async fn get(&self, config: &ConnectionConfig) -> Result<Database, SqlError> {
-        let mut pools = self.pools.lock().unwrap();
-        Ok(pools.entry(config.clone()).or_insert_with(|| Database::connect_lazy(config)).clone())
+        let cell = self.pools.lock().unwrap().entry(config.clone()).or_default().clone();
+        cell.get_or_try_init(|| Database::connect(config, PoolSettings::default())).await.cloned()
     }
 }
 

@@ -12,7 +12,7 @@ pub enum Dialect {
     Postgres,
 }
 
-const FORMS: &str = "jdbc:mysql://HOST[:PORT]/DATABASE, jdbc:mariadb://HOST[:PORT]/DATABASE or jdbc:postgresql://HOST[:PORT]/DATABASE";
+const FORMS: &str = "jdbc:mysql://HOST[:PORT]/DATABASE, jdbc:mariadb://HOST[:PORT]/DATABASE or jdbc:postgresql://HOST[:PORT]/DATABASE, optionally followed by ?user=USER&password=PASSWORD";
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ConnectionConfig {
@@ -90,6 +90,17 @@ impl ConnectionConfig {
         self.user.as_deref()
     }
 
+    /// The database for people: "MySQL database `sales` at db.example:3306 as user `app`".
+    pub(crate) fn describe(&self) -> String {
+        let kind = match self.dialect {
+            Dialect::MySql => "MySQL",
+            Dialect::Postgres => "PostgreSQL",
+        };
+        let database = self.database.as_ref().map(|d| format!(" `{d}`")).unwrap_or_default();
+        let user = self.user.as_ref().map(|u| format!(" as user `{u}`")).unwrap_or_default();
+        format!("{kind} database{database} at {}:{}{user}", self.host, self.port)
+    }
+
     pub(crate) fn mysql_options(&self) -> MySqlConnectOptions {
         let mut options = MySqlConnectOptions::new()
             .host(&self.host)
@@ -148,23 +159,5 @@ fn redact(url: &str) -> String {
             format!("{prefix}{parsed}")
         }
         Err(_) => url.split('?').next().unwrap_or_default().to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::{Database, SqlValue};
-
-    use super::*;
-
-    #[tokio::test]
-    async fn postgres_sessions_run_in_utc_so_naive_timestamps_mean_utc() {
-        let config = ConnectionConfig::from_connector_config("jdbc:postgresql://127.0.0.1:5432/test?user=postgres", None, None).unwrap();
-        let db = Database::connect_lazy(&config);
-        let zone = db.query("SHOW TimeZone", vec![]).await.unwrap();
-        assert_eq!(zone.rows, vec![vec![SqlValue::Text("UTC".into())]]);
-        // A naive timestamp parameter into a TIMESTAMPTZ is the same instant read back.
-        let back = db.query("SELECT $1::timestamp::timestamptz", vec![SqlValue::Timestamp(1_700_000_000_000_000)]).await.unwrap();
-        assert_eq!(back.rows, vec![vec![SqlValue::Timestamp(1_700_000_000_000_000)]]);
     }
 }

@@ -1,6 +1,9 @@
 //! SQL values as they cross the `sql` import: the WIT types, mirrored in plain Rust.
 
+use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use crate::SqlError;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SqlValue {
@@ -68,7 +71,43 @@ pub fn micros_from_datetime(datetime: NaiveDateTime) -> i64 {
     datetime.and_utc().timestamp_micros()
 }
 
-/// A value that cannot be bound as given (an out-of-range date, a malformed decimal).
-pub fn bad_param(what: &str, value: impl std::fmt::Debug) -> crate::SqlError {
-    crate::SqlError::Database { code: None, message: format!("invalid {what} parameter: {value:?}") }
+impl SqlValue {
+    /// The WIT case name, for error messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            SqlValue::Null => "null",
+            SqlValue::Boolean(_) => "boolean",
+            SqlValue::Int(_) => "int",
+            SqlValue::Uint(_) => "uint",
+            SqlValue::Float(_) => "float",
+            SqlValue::Decimal(_) => "decimal",
+            SqlValue::Text(_) => "text",
+            SqlValue::Bytes(_) => "bytes",
+            SqlValue::Date(_) => "date",
+            SqlValue::Time(_) => "time",
+            SqlValue::Timestamp(_) => "timestamp",
+        }
+    }
+}
+
+pub fn to_decimal(text: &str) -> Result<BigDecimal, SqlError> {
+    text.trim()
+        .parse()
+        .map_err(|_| SqlError::invalid_param(format!("the decimal parameter {text:?} is not a number in plain decimal notation")))
+}
+
+pub fn to_date(days: i32) -> Result<NaiveDate, SqlError> {
+    date_from_days(days).ok_or_else(|| out_of_range("date", days))
+}
+
+pub fn to_time(micros: i64) -> Result<NaiveTime, SqlError> {
+    time_from_micros(micros).ok_or_else(|| out_of_range("time", micros))
+}
+
+pub fn to_datetime(micros: i64) -> Result<NaiveDateTime, SqlError> {
+    datetime_from_micros(micros).ok_or_else(|| out_of_range("timestamp", micros))
+}
+
+fn out_of_range(kind: &str, value: impl std::fmt::Display) -> SqlError {
+    SqlError::invalid_param(format!("the {kind} parameter {value} is out of range"))
 }
