@@ -29,3 +29,16 @@ pub struct SinkRecord {
     pub timestamp: Option<i64>,
     pub headers: Vec<(String, Data)>,
 }
+
+/// A record as transforms and predicates see it: what a source record becomes before its
+/// converter, or a sink record after its converter. `key`/`value` `None` is a null without a
+/// schema; a null with a schema is `Some(Data { value: Value::Null, .. })`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectRecord {
+    pub topic: String,
+    pub kafka_partition: Option<i32>,
+    pub key: Option<Data>,
+    pub value: Option<Data>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Data)>,
+}

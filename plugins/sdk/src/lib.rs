@@ -11,6 +11,7 @@ pub mod data;
 pub mod log;
 pub mod offsets;
 pub mod sql;
+pub mod transform;
 #[doc(hidden)]
 pub mod __wire {
     pub use crate::wire::decode_sink_batch;
@@ -77,7 +78,8 @@ pub mod sink_bindings {
 }
 
 pub use config::Config;
-pub use data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value, decimal};
+pub use data::{ConnectRecord, Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value, decimal};
+pub use transform::{Predicate, Transform};
 pub use wire::SourceBatch;
 pub use wit::types::{ConnectorError, RecordError};
 
