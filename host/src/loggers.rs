@@ -10,7 +10,7 @@ use tracing_subscriber::reload;
 pub type FilterHandle = reload::Handle<EnvFilter, tracing_subscriber::Registry>;
 
 pub const ROOT: &str = "root";
-const LEVELS: [&str; 6] = ["OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
+pub const LEVELS: [&str; 6] = ["OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
 
 #[derive(Debug)]
 pub struct LogLevels {
@@ -49,9 +49,7 @@ impl LogLevels {
         if !LEVELS.contains(&level.as_str()) {
             return Err(LevelError::UnknownLevel(level));
         }
-        if logger.is_empty() || !logger.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.')) {
-            return Err(LevelError::BadLogger(logger.to_owned()));
-        }
+        check_name(logger)?;
         let mut levels = self.levels.lock().unwrap();
         levels.insert(logger.to_owned(), level);
         let directives: Vec<String> = levels
@@ -62,6 +60,15 @@ impl LogLevels {
         self.handle.reload(filter).map_err(|e| LevelError::Reload(e.to_string()))?;
         Ok(vec![logger.to_owned()])
     }
+}
+
+/// Logger names are module paths (`wasmconnect::worker`) or `root`; anything else cannot
+/// become a filter directive.
+pub fn check_name(logger: &str) -> Result<(), LevelError> {
+    if logger.is_empty() || !logger.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.')) {
+        return Err(LevelError::BadLogger(logger.to_owned()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

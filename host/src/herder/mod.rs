@@ -40,22 +40,23 @@ impl From<anyhow::Error> for HerderError {
 }
 
 /// What `GET /connectors/{name}` answers.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ConnectorInfo {
     pub name: String,
     pub config: Config,
     pub tasks: Vec<TaskId>,
+    /// `source` or `sink`.
     #[serde(rename = "type")]
     pub kind: &'static str,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct TaskId {
     pub connector: String,
     pub task: u32,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ConnectorStatus {
     pub name: String,
     pub connector: Status,
@@ -64,7 +65,7 @@ pub struct ConnectorStatus {
     pub kind: &'static str,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct TaskStatus {
     pub id: u32,
     #[serde(flatten)]
@@ -284,20 +285,21 @@ impl Herder {
 
     /// `GET /connectors/{name}/offsets`, in Kafka Connect's shape: source partitions and
     /// offsets as the plugin wrote them; for sinks, topic partitions and consumer positions.
-    pub fn offsets(&self, name: &str) -> Result<serde_json::Value, HerderError> {
-        let offsets: Vec<serde_json::Value> = if self.info(name)?.kind == "sink" {
+    pub fn offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError> {
+        let offsets = if self.info(name)?.kind == "sink" {
             self.ctx
                 .group_offsets
                 .positions(&sink_group(name))
                 .into_iter()
-                .map(|(tp, offset)| {
-                    json!({"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition}, "offset": {"kafka_offset": offset}})
+                .map(|(tp, offset)| OffsetEntry {
+                    partition: json!({"kafka_topic": tp.topic, "kafka_partition": tp.partition}),
+                    offset: Some(json!({"kafka_offset": offset})),
                 })
                 .collect()
         } else {
-            self.ctx.source_offsets.all(name).into_iter().map(|(partition, offset)| json!({"partition": partition, "offset": offset})).collect()
+            self.ctx.source_offsets.all(name).into_iter().map(|(partition, offset)| OffsetEntry { partition, offset: Some(offset) }).collect()
         };
-        Ok(json!({ "offsets": offsets }))
+        Ok(ConnectorOffsets { offsets })
     }
 
     /// `PATCH .../offsets` (`Some`: set these, a null offset removes one) and `DELETE
@@ -539,11 +541,21 @@ impl Herder {
     }
 }
 
-/// One entry of an offsets request body.
-#[derive(Debug, serde::Deserialize)]
+/// A connector's offsets, as `GET` answers and `PATCH` takes them.
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct ConnectorOffsets {
+    pub offsets: Vec<OffsetEntry>,
+}
+
+/// A source partition and its offset (`{"table":"db.users"}` → `{"incrementing":42}`), or for
+/// a sink a topic partition and its position (`{"kafka_topic":"t","kafka_partition":0}` →
+/// `{"kafka_offset":5}`). A null offset removes the entry.
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct OffsetEntry {
+    #[schema(value_type = Object)]
     pub partition: serde_json::Value,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub offset: Option<serde_json::Value>,
 }
 

@@ -12,7 +12,7 @@ use crate::worker::offsets::read_all;
 
 pub const STATUS_TOPIC: &str = "connect-status";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     Unassigned,
@@ -23,7 +23,7 @@ pub enum State {
     Restarting,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub state: State,
     #[serde(skip_serializing_if = "Option::is_none")]

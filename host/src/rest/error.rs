@@ -2,7 +2,7 @@
 //! `{"error_code":<HTTP status>,"message":"..."}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::herder::HerderError;
@@ -16,6 +16,8 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     Internal(String),
@@ -27,6 +29,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -51,7 +54,23 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        let body = serde_json::json!({ "error_code": status.as_u16(), "message": self.to_string() });
-        (status, Json(body)).into_response()
+        (status, Json(ErrorBody { error_code: status.as_u16(), message: self.to_string() })).into_response()
     }
+}
+
+/// The body of every error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The HTTP status code.
+    pub error_code: u16,
+    pub message: String,
+}
+
+/// Unknown paths answer in the API's error format too, not with an empty body.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("{} is not a path of this API; GET /openapi.json lists them", uri.path()))
+}
+
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}; GET /openapi.json lists the methods", uri.path()))
 }

@@ -4,16 +4,19 @@
 mod admin;
 mod connectors;
 mod error;
+mod openapi;
 mod plugins;
 pub mod topics;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::routing::get;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wasmconnect_log::TopicLog;
 
 use crate::herder::Herder;
@@ -30,33 +33,55 @@ pub struct AppState {
 /// Request bodies above this are refused with 413: a connector config is a few KiB.
 pub const MAX_BODY_BYTES: usize = 2 << 20;
 
+/// The API, and its OpenAPI document at `/openapi.json`, generated from the same handlers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(root))
-        .route("/health", get(health))
+    let (router, api) = OpenApiRouter::with_openapi(openapi::document())
+        .routes(routes!(root))
+        .routes(routes!(health))
         .merge(connectors::routes())
         .merge(plugins::routes())
         .merge(admin::routes())
         .merge(topics::routes())
+        .split_for_parts();
+    let spec = Arc::new(api);
+    router
+        .route("/openapi.json", axum::routing::get(move || async move { Json(spec.as_ref().clone()) }))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn root() -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "commit": option_env!("WASMCONNECT_COMMIT").unwrap_or("unknown"),
-        "kafka_cluster_id": "wasmconnect-embedded",
-    }))
+/// What `GET /` answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ServerInfo {
+    version: &'static str,
+    commit: &'static str,
+    kafka_cluster_id: &'static str,
+}
+
+#[utoipa::path(get, path = "/", tag = "worker", summary = "The worker's version",
+    responses((status = 200, body = ServerInfo)))]
+async fn root() -> Json<ServerInfo> {
+    Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        commit: option_env!("WASMCONNECT_COMMIT").unwrap_or("unknown"),
+        kafka_cluster_id: "wasmconnect-embedded",
+    })
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+    message: &'static str,
 }
 
 /// The worker answers only once the herder has restored its connectors, so a running
 /// server is a ready one.
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "status": "healthy",
-        "message": "The worker has restored its connectors and serves requests."
-    }))
+#[utoipa::path(get, path = "/health", tag = "worker", summary = "Whether the worker is ready",
+    responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "healthy", message: "The worker has restored its connectors and serves requests." })
 }
 
 /// A JSON request body whose parse errors come back in the Kafka Connect error format
@@ -83,6 +108,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON for this endpoint: {e}")))
+    }
+}
+
+/// Path parameters; one that does not parse (a task id of `-1`) names nothing, so 404 in the
+/// API's error format rather than axum's plain-text 400.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Path(t))
+            .map_err(|e| ApiError::NotFound(format!("{} names nothing here: {}", parts.uri.path(), e.body_text())))
+    }
+}
+
+/// Query parameters, with a bad one answered in the API's error format.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(t)| Query(t))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
     }
 }
 

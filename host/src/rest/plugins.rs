@@ -1,42 +1,115 @@
 //! `/connector-plugins`: what is installed, each plugin's config definition, and config
 //! validation from the plugin's manifest alone (no instance is started).
 
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, put};
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiError, AppState, JsonBody};
+use super::error::ErrorBody;
+use super::{ApiError, AppState, JsonBody, Path, Query};
 use crate::herder::config_store::Config;
 use crate::herder::validate::validate;
-use crate::runtime::registry::ConfigKey;
 use crate::runtime::Plugin;
+use crate::runtime::registry::ConfigKey;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/connector-plugins", get(list))
-        .route("/connector-plugins/{plugin}/config", get(definition))
-        .route("/connector-plugins/{plugin}/config/validate", put(validate_config))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(definition)).routes(routes!(validate_config))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 struct ListParams {
+    /// `false` lists the converters too.
     connectors_only: Option<bool>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct PluginInfo {
+    class: String,
+    /// `source`, `sink` or `converter`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: String,
+}
+
+/// A config key's definition, as Kafka Connect's `ConfigKeyInfo`.
+#[derive(Serialize, ToSchema)]
+struct ConfigKeyInfo {
+    name: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    required: bool,
+    default_value: Option<String>,
+    importance: &'static str,
+    documentation: String,
+    group: Option<String>,
+    width: &'static str,
+    display_name: String,
+    dependents: Vec<String>,
+    order: i32,
+}
+
+impl ConfigKeyInfo {
+    fn new(key: &ConfigKey) -> ConfigKeyInfo {
+        ConfigKeyInfo {
+            name: key.name.clone(),
+            kind: key.kind.as_str(),
+            required: key.required && key.default.is_none(),
+            default_value: key.default.clone(),
+            importance: key.importance.as_str(),
+            documentation: key.documentation.clone(),
+            group: key.group.clone(),
+            width: "NONE",
+            display_name: key.name.clone(),
+            dependents: Vec::new(),
+            order: -1,
+        }
+    }
+}
+
+/// The validation result, as Kafka Connect's `ConfigInfos`.
+#[derive(Serialize, ToSchema)]
+struct ConfigInfos {
+    name: String,
+    error_count: usize,
+    groups: Vec<String>,
+    configs: Vec<ConfigInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ConfigInfo {
+    definition: ConfigKeyInfo,
+    value: ConfigValueInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ConfigValueInfo {
+    name: String,
+    value: Option<String>,
+    recommended_values: Vec<String>,
+    errors: Vec<String>,
+    visible: bool,
+}
+
 /// With `?connectorsOnly=false` the built-in converters are listed too, as Kafka Connect does.
-async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Json<Vec<Value>> {
-    let mut plugins: Vec<Value> = state
+#[utoipa::path(get, path = "/connector-plugins", tag = "plugins", summary = "Installed plugins",
+    params(ListParams),
+    responses((status = 200, body = Vec<PluginInfo>), (status = 400, body = ErrorBody)))]
+async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Json<Vec<PluginInfo>> {
+    let mut plugins: Vec<PluginInfo> = state
         .herder
         .registry()
         .classes()
         .into_iter()
-        .map(|((class, version), plugin)| json!({ "class": class, "type": plugin.manifest.kind.as_str(), "version": version }))
+        .map(|((class, version), plugin)| PluginInfo { class, kind: plugin.manifest.kind.as_str(), version })
         .collect();
     if params.connectors_only == Some(false) {
         for class in [wasmconnect_convert::JSON_CONVERTER, wasmconnect_convert::STRING_CONVERTER, wasmconnect_convert::BYTE_ARRAY_CONVERTER] {
-            plugins.push(json!({ "class": class, "type": "converter", "version": env!("CARGO_PKG_VERSION") }));
+            plugins.push(PluginInfo { class: class.into(), kind: "converter", version: env!("CARGO_PKG_VERSION").into() });
         }
     }
     Json(plugins)
@@ -50,58 +123,42 @@ fn resolve(state: &AppState, name: &str) -> Result<std::sync::Arc<Plugin>, ApiEr
         .ok_or_else(|| ApiError::NotFound(format!("No plugin named {name} is installed; GET /connector-plugins lists them")))
 }
 
-async fn definition(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Vec<Value>>, ApiError> {
+#[utoipa::path(get, path = "/connector-plugins/{plugin}/config", tag = "plugins", summary = "A plugin's config definition",
+    params(("plugin" = String, Path, description = "Class name, simple class name or alias")),
+    responses((status = 200, body = Vec<ConfigKeyInfo>), (status = 404, body = ErrorBody)))]
+async fn definition(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Vec<ConfigKeyInfo>>, ApiError> {
     let plugin = resolve(&state, &name)?;
-    Ok(Json(plugin.manifest.config.iter().map(key_definition).collect()))
+    Ok(Json(plugin.manifest.config.iter().map(ConfigKeyInfo::new).collect()))
 }
 
+#[utoipa::path(put, path = "/connector-plugins/{plugin}/config/validate", tag = "plugins",
+    summary = "Validate a connector config against the plugin's definition",
+    params(("plugin" = String, Path, description = "Class name, simple class name or alias")),
+    request_body = Config,
+    responses((status = 200, body = ConfigInfos), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn validate_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
     JsonBody(config): JsonBody<Config>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConfigInfos>, ApiError> {
     let plugin = resolve(&state, &name)?;
     let problems = validate(&plugin, &config);
-    let configs: Vec<Value> = plugin
+    let configs = plugin
         .manifest
         .config
         .iter()
-        .map(|key| {
-            let errors: Vec<&str> = problems.iter().filter(|p| p.key == key.name).map(|p| p.message.as_str()).collect();
-            json!({
-                "definition": key_definition(key),
-                "value": {
-                    "name": key.name,
-                    "value": config.get(&key.name).or(key.default.as_ref()),
-                    "recommended_values": [],
-                    "errors": errors,
-                    "visible": true
-                }
-            })
+        .map(|key| ConfigInfo {
+            definition: ConfigKeyInfo::new(key),
+            value: ConfigValueInfo {
+                name: key.name.clone(),
+                value: config.get(&key.name).or(key.default.as_ref()).cloned(),
+                recommended_values: Vec::new(),
+                errors: problems.iter().filter(|p| p.key == key.name).map(|p| p.message.clone()).collect(),
+                visible: true,
+            },
         })
         .collect();
-    let mut groups: Vec<&str> = plugin.manifest.config.iter().filter_map(|k| k.group.as_deref()).collect();
+    let mut groups: Vec<String> = plugin.manifest.config.iter().filter_map(|k| k.group.clone()).collect();
     groups.dedup();
-    Ok(Json(json!({
-        "name": plugin.manifest.class,
-        "error_count": problems.len(),
-        "groups": groups,
-        "configs": configs,
-    })))
-}
-
-fn key_definition(key: &ConfigKey) -> Value {
-    json!({
-        "name": key.name,
-        "type": key.kind.as_str(),
-        "required": key.required && key.default.is_none(),
-        "default_value": key.default,
-        "importance": format!("{:?}", key.importance).to_uppercase(),
-        "documentation": key.documentation,
-        "group": key.group,
-        "width": "NONE",
-        "display_name": key.name,
-        "dependents": [],
-        "order": -1
-    })
+    Ok(Json(ConfigInfos { name: plugin.manifest.class.clone(), error_count: problems.len(), groups, configs }))
 }

@@ -1,32 +1,37 @@
 //! `/topics`: the topic log over HTTP, for the `wasmconnect topics|consume|produce` commands.
 //! Keys and values travel as UTF-8 text, which is what those commands read and write.
 
-use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wasmconnect_log::{ProducerRecord, TopicPartition};
 
-use super::{ApiError, AppState, JsonBody, blocking};
+use super::error::ErrorBody;
+use super::{ApiError, AppState, JsonBody, Path, Query, blocking};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/topics", get(list))
-        .route("/topics/{topic}", get(describe))
-        .route("/topics/{topic}/records", get(read).post(produce))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(describe)).routes(routes!(read, produce))
 }
 
+#[utoipa::path(get, path = "/topics", tag = "topics", summary = "Topic names",
+    responses((status = 200, body = Vec<String>)))]
 async fn list(State(state): State<AppState>) -> Json<Vec<String>> {
     Json(state.log.topics())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TopicDescription {
     name: String,
     /// The next offset to be written, per partition.
     end_offsets: Vec<i64>,
 }
 
+#[utoipa::path(get, path = "/topics/{topic}", tag = "topics", summary = "A topic's partitions and end offsets",
+    params(("topic" = String, Path)),
+    responses((status = 200, body = TopicDescription), (status = 404, body = ErrorBody)))]
 async fn describe(State(state): State<AppState>, Path(topic): Path<String>) -> Result<Json<TopicDescription>, ApiError> {
     let partitions = state.log.partitions(&topic).ok_or_else(|| unknown(&topic))?;
     let end_offsets = (0..partitions)
@@ -36,16 +41,22 @@ async fn describe(State(state): State<AppState>, Path(topic): Path<String>) -> R
     Ok(Json(TopicDescription { name: topic, end_offsets }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReadParams {
+    /// The partition to read; 0 when absent.
     #[serde(default)]
+    #[param(minimum = 0)]
     partition: i32,
+    /// The first offset to read; 0 when absent.
     #[serde(default)]
+    #[param(minimum = 0)]
     offset: i64,
+    /// The most records to answer (500 when absent, at most 10000).
     max: Option<usize>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct TextRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
@@ -57,15 +68,35 @@ pub struct TextRecord {
     pub value: Option<String>,
     /// Header names and values, in order (a dead-letter record's error context, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(schema_with = header_pairs)]
     pub headers: Vec<(String, Option<String>)>,
 }
 
+/// `[name, value]` pairs; a value may be null.
+fn header_pairs() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let pair = ArrayBuilder::new()
+        .prefix_items([ObjectBuilder::new().schema_type(Type::String), ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))])
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
+}
+
+#[utoipa::path(get, path = "/topics/{topic}/records", tag = "topics", summary = "Read records, keys and values as text",
+    params(("topic" = String, Path), ReadParams),
+    responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn read(
     State(state): State<AppState>,
     Path(topic): Path<String>,
     Query(params): Query<ReadParams>,
 ) -> Result<Json<Vec<TextRecord>>, ApiError> {
-    state.log.partitions(&topic).ok_or_else(|| unknown(&topic))?;
+    let partitions = state.log.partitions(&topic).ok_or_else(|| unknown(&topic))?;
+    if params.partition < 0 || params.offset < 0 {
+        return Err(ApiError::BadRequest(format!("partition and offset cannot be negative, not {} and {}", params.partition, params.offset)));
+    }
+    if params.partition >= partitions {
+        return Err(ApiError::NotFound(format!("Topic {topic} has no partition {} (it has {partitions})", params.partition)));
+    }
     let tp = TopicPartition { topic, partition: params.partition };
     let max = params.max.unwrap_or(500).min(10_000);
     let records = blocking(move || state.log.read(&tp, params.offset, max).map_err(|e| ApiError::BadRequest(e.to_string()))).await?;
@@ -85,6 +116,11 @@ async fn read(
     ))
 }
 
+#[utoipa::path(post, path = "/topics/{topic}/records", tag = "topics",
+    summary = "Append records; the answer gives each one's partition and offset",
+    params(("topic" = String, Path)),
+    request_body = Vec<TextRecord>,
+    responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody)))]
 async fn produce(
     State(state): State<AppState>,
     Path(topic): Path<String>,

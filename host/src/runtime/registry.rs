@@ -64,6 +64,17 @@ pub enum Importance {
     Low,
 }
 
+impl Importance {
+    /// The name Kafka Connect's ConfigDef uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Importance::High => "HIGH",
+            Importance::Medium => "MEDIUM",
+            Importance::Low => "LOW",
+        }
+    }
+}
+
 /// One configuration key a plugin understands.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ConfigKey {
