@@ -9,8 +9,9 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-/// Bundled plugins: (cargo package, file stem of the component and manifest).
-const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink")];
+/// Bundled plugins: (cargo package, its directory under `plugins/`). The package name is the
+/// file stem of the component and of its manifest.
+const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink"), ("connect-transforms", "transforms")];
 /// Plugins the tests use besides the bundled ones; they are not shipped in dist/.
 const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source")];
 const WASM_TARGET: &str = "wasm32-wasip2";
@@ -85,14 +86,14 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
 /// build would merge.
 fn plugins(profile: Profile, out: &Path, plugins: &[(&str, &str)]) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
-    for (package, stem) in plugins {
+    for (package, dir) in plugins {
         let mut args = vec!["build", "--target", WASM_TARGET, "-p", package];
         args.extend(profile.args());
         cargo(&args).context("building the plugins needs the wasm32-wasip2 target: rustup target add wasm32-wasip2")?;
         let wasm = target_dir().join(WASM_TARGET).join(profile.dir()).join(format!("{}.wasm", package.replace('-', "_")));
-        copy(&wasm, &out.join(format!("{stem}.wasm")))?;
-        let manifest = root().join("plugins").join(package).join(format!("{stem}.toml"));
-        copy(&manifest, &out.join(format!("{stem}.toml")))?;
+        copy(&wasm, &out.join(format!("{package}.wasm")))?;
+        let manifest = root().join("plugins").join(dir).join(format!("{package}.toml"));
+        copy(&manifest, &out.join(format!("{package}.toml")))?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use wasmconnect_log::TopicPartition;
 
 use crate::runtime::{Plugin, PluginError, PluginKind, PluginRegistry};
-use crate::worker::{TaskHandle, TaskSpec, WorkerContext, providers, start_task};
+use crate::worker::{ChainSpec, TaskHandle, TaskSpec, WorkerContext, providers, start_task};
 use config_store::{Config, ConfigStore, TargetState};
 use status::{State, Status};
 use validate::ConfigProblem;
@@ -392,7 +392,7 @@ impl Herder {
                 if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
-        let problems = validate::validate(&plugin, config);
+        let problems = validate::validate(&self.registry, &plugin, config);
         if !problems.is_empty() {
             return Err(HerderError::InvalidConfig(problems));
         }
@@ -453,10 +453,17 @@ impl Herder {
             task.stop();
         }
         if connector.target == TargetState::Started {
-            let spec = TaskSpec { connector: name.to_owned(), id, config, plugin: connector.plugin.clone() };
+            let spec = self.task_spec(name, id, config, &connector.plugin);
             connector.tasks.insert(id, start_task(self.ctx.clone(), spec));
         }
         Ok(())
+    }
+
+    /// A task's spec with its transform chain resolved. A chain that no longer resolves (its
+    /// plugin was removed while the worker was down) fails the task with the reasons.
+    fn task_spec(&self, name: &str, id: u32, config: Config, plugin: &Arc<Plugin>) -> TaskSpec {
+        let chain = ChainSpec::parse(&config, &self.registry).map_err(|problems| HerderError::InvalidConfig(problems).to_string());
+        TaskSpec { connector: name.to_owned(), id, config, plugin: plugin.clone(), chain: Arc::new(chain) }
     }
 
     /// Builds the connector in `target` state and registers it.
@@ -506,7 +513,7 @@ impl Herder {
 
     fn start_tasks(&self, name: &str, connector: &mut Connector) {
         for (id, config) in connector.task_configs.iter().enumerate() {
-            let spec = TaskSpec { connector: name.to_owned(), id: id as u32, config: config.clone(), plugin: connector.plugin.clone() };
+            let spec = self.task_spec(name, id as u32, config.clone(), &connector.plugin);
             connector.tasks.insert(id as u32, start_task(self.ctx.clone(), spec));
         }
     }
@@ -518,6 +525,9 @@ impl Herder {
         let configs = match connector.plugin.manifest.kind {
             PluginKind::Source => runtime.source(&connector.plugin, ctx)?.task_configs(max_tasks)?,
             PluginKind::Sink => runtime.sink(&connector.plugin, ctx)?.task_configs(max_tasks)?,
+            PluginKind::Transforms => {
+                return Err(PluginError::Config(format!("{} offers transforms; it is not a connector", connector.plugin.manifest.name)));
+            }
         };
         // The plugin saw resolved provider references; what it hands back unchanged goes back
         // to the reference, so no resolved secret reaches connect-configs or the REST API.

@@ -1,8 +1,9 @@
 //! Checks a connector config against its plugin's manifest before anything is started,
 //! so a mistake is reported at `POST /connectors` with every problem at once.
 
-use crate::runtime::Plugin;
 use crate::runtime::registry::ConfigType;
+use crate::runtime::{Plugin, PluginRegistry};
+use crate::worker::ChainSpec;
 
 use super::config_store::Config;
 
@@ -13,7 +14,9 @@ pub struct ConfigProblem {
     pub message: String,
 }
 
-pub fn validate(plugin: &Plugin, config: &Config) -> Vec<ConfigProblem> {
+/// The connector's own keys against its manifest, and its transforms and predicates against
+/// theirs.
+pub fn validate(registry: &PluginRegistry, plugin: &Plugin, config: &Config) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     if let Some(max) = config.get("tasks.max")
         && max.trim().parse::<u32>().map_or(true, |n| n == 0)
@@ -34,10 +37,11 @@ pub fn validate(plugin: &Plugin, config: &Config) -> Vec<ConfigProblem> {
             None => {}
         }
     }
+    problems.extend(ChainSpec::parse(config, registry).err().unwrap_or_default());
     problems
 }
 
-fn type_mismatch(kind: ConfigType, value: &str) -> Option<String> {
+pub fn type_mismatch(kind: ConfigType, value: &str) -> Option<String> {
     let v = value.trim();
     let ok = match kind {
         ConfigType::Int => v.parse::<i32>().is_ok(),
@@ -49,6 +53,6 @@ fn type_mismatch(kind: ConfigType, value: &str) -> Option<String> {
     (!ok).then(|| format!("invalid value {value:?}: expected type {}", kind.as_str()))
 }
 
-fn problem(key: &str, message: String) -> ConfigProblem {
+pub fn problem(key: &str, message: String) -> ConfigProblem {
     ConfigProblem { key: key.to_owned(), message }
 }

@@ -23,14 +23,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 struct ListParams {
-    /// `false` lists the converters too.
+    /// `false` lists the converters, transforms and predicates too.
     connectors_only: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
 struct PluginInfo {
     class: String,
-    /// `source`, `sink` or `converter`.
+    /// `source`, `sink`, `converter`, `transformation` or `predicate`.
     #[serde(rename = "type")]
     kind: &'static str,
     version: String,
@@ -54,6 +54,23 @@ struct ConfigKeyInfo {
 }
 
 impl ConfigKeyInfo {
+    /// A key outside the connector's own definition, such as `transforms.mask.fields`.
+    fn undeclared(name: &str) -> ConfigKeyInfo {
+        ConfigKeyInfo {
+            name: name.to_owned(),
+            kind: "STRING",
+            required: false,
+            default_value: None,
+            importance: "HIGH",
+            documentation: String::new(),
+            group: None,
+            width: "NONE",
+            display_name: name.to_owned(),
+            dependents: Vec::new(),
+            order: -1,
+        }
+    }
+
     fn new(key: &ConfigKey) -> ConfigKeyInfo {
         ConfigKeyInfo {
             name: key.name.clone(),
@@ -95,7 +112,8 @@ struct ConfigValueInfo {
     visible: bool,
 }
 
-/// With `?connectorsOnly=false` the built-in converters are listed too, as Kafka Connect does.
+/// With `?connectorsOnly=false` the converters, transforms and predicates are listed too, as
+/// Kafka Connect does.
 #[utoipa::path(get, path = "/connector-plugins", tag = "plugins", summary = "Installed plugins",
     params(ListParams),
     responses((status = 200, body = Vec<PluginInfo>), (status = 400, body = ErrorBody)))]
@@ -110,6 +128,9 @@ async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -
     if params.connectors_only == Some(false) {
         for class in [wasmconnect_convert::JSON_CONVERTER, wasmconnect_convert::STRING_CONVERTER, wasmconnect_convert::BYTE_ARRAY_CONVERTER] {
             plugins.push(PluginInfo { class: class.into(), kind: "converter", version: env!("CARGO_PKG_VERSION").into() });
+        }
+        for (kind, class, version) in state.herder.registry().transform_classes() {
+            plugins.push(PluginInfo { class, kind, version });
         }
     }
     Json(plugins)
@@ -142,8 +163,9 @@ async fn validate_config(
     JsonBody(config): JsonBody<Config>,
 ) -> Result<Json<ConfigInfos>, ApiError> {
     let plugin = resolve(&state, &name)?;
-    let problems = validate(&plugin, &config);
-    let configs = plugin
+    let problems = validate(state.herder.registry(), &plugin, &config);
+    let errors = |key: &str| problems.iter().filter(|p| p.key == key).map(|p| p.message.clone()).collect();
+    let mut configs: Vec<ConfigInfo> = plugin
         .manifest
         .config
         .iter()
@@ -153,11 +175,21 @@ async fn validate_config(
                 name: key.name.clone(),
                 value: config.get(&key.name).or(key.default.as_ref()).cloned(),
                 recommended_values: Vec::new(),
-                errors: problems.iter().filter(|p| p.key == key.name).map(|p| p.message.clone()).collect(),
+                errors: errors(&key.name),
                 visible: true,
             },
         })
         .collect();
+    // Problems under keys the connector's manifest does not define (its transforms' keys,
+    // say) get an entry of their own, so every counted error is shown.
+    let mut others: Vec<&str> = problems.iter().map(|p| p.key.as_str()).filter(|k| plugin.config_key(k).is_none()).collect();
+    others.dedup();
+    for key in others {
+        configs.push(ConfigInfo {
+            definition: ConfigKeyInfo::undeclared(key),
+            value: ConfigValueInfo { name: key.to_owned(), value: config.get(key).cloned(), recommended_values: Vec::new(), errors: errors(key), visible: true },
+        });
+    }
     let mut groups: Vec<String> = plugin.manifest.config.iter().filter_map(|k| k.group.clone()).collect();
     groups.dedup();
     Ok(Json(ConfigInfos { name: plugin.manifest.class.clone(), error_count: problems.len(), groups, configs }))

@@ -1,7 +1,7 @@
 //! Host-side bindings of the WIT contract in `wit/`.
 //!
 //! The `source` world generates the shared interfaces (types and host imports); the `sink`
-//! world reuses them so both kinds of plugin see the very same Rust types.
+//! and `transforms` worlds reuse them so every kind of plugin sees the very same Rust types.
 
 pub mod source {
     wasmtime::component::bindgen!({
@@ -26,3 +26,17 @@ pub mod sink {
 }
 
 pub use source::wasmconnect::connector::{config, log, offsets, sql, types};
+
+pub mod transforms {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmconnect:connector/transforms",
+        with: {
+            "wasmconnect:connector/types": super::source::wasmconnect::connector::types,
+            "wasmconnect:connector/log": super::source::wasmconnect::connector::log,
+            "wasmconnect:connector/config": super::source::wasmconnect::connector::config,
+            "wasmconnect:connector/offsets": super::source::wasmconnect::connector::offsets,
+            "wasmconnect:connector/sql": super::source::wasmconnect::connector::sql,
+        },
+    });
+}

@@ -64,7 +64,7 @@ impl Sandbox {
         Sandbox { store, deadline }
     }
 
-    fn call<T>(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<T>) -> Result<T, PluginError> {
+    pub(super) fn call<T>(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<T>) -> Result<T, PluginError> {
         self.store.set_epoch_deadline(self.deadline);
         f(&mut self.store).map_err(|e| trap(&self.store, e))
     }

@@ -7,6 +7,7 @@ mod host;
 mod instance;
 mod limits;
 pub mod registry;
+mod transform;
 mod wit_data;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ pub use host::{OffsetReader, TaskContext};
 pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance};
 pub use limits::TaskLimits;
 pub use registry::{Plugin, PluginKind, PluginRegistry};
+pub use transform::{Step, TransformInstance, TransformRecord, Transformed};
 
 use cache::ComponentCache;
 use host::TaskState;
@@ -44,7 +46,7 @@ impl Runtime {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
-        // The sink world imports exactly what the source world does, so one linker serves both.
+        // Every world imports exactly what the source world does, so one linker serves all.
         bindings::source::Source::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -77,6 +79,14 @@ impl Runtime {
         let bindings = bindings::sink::Sink::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
         Ok(SinkInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
+    }
+
+    pub fn transforms(&self, plugin: &Plugin, ctx: TaskContext) -> Result<TransformInstance, PluginError> {
+        let mut store = self.store(ctx);
+        let component = self.component(plugin)?;
+        let bindings = bindings::transforms::Transforms::instantiate(&mut store, &component, &self.linker)
+            .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
+        Ok(TransformInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
     }
 
     fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {

@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub enum PluginKind {
     Source,
     Sink,
+    /// Single message transforms and predicates, several classes in one component.
+    Transforms,
 }
 
 impl PluginKind {
@@ -22,6 +24,7 @@ impl PluginKind {
         match self {
             PluginKind::Source => "source",
             PluginKind::Sink => "sink",
+            PluginKind::Transforms => "transforms",
         }
     }
 }
@@ -100,12 +103,65 @@ pub struct Manifest {
     pub name: String,
     pub version: String,
     pub kind: PluginKind,
-    /// The Kafka Connect class name users put in `connector.class`.
+    /// The Kafka Connect class name users put in `connector.class` (connectors only).
+    #[serde(default)]
     pub class: String,
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default, rename = "config")]
     pub config: Vec<ConfigKey>,
+    /// The transforms a `transforms` component offers.
+    #[serde(default, rename = "transform")]
+    pub transforms: Vec<ClassManifest>,
+    /// The predicates a `transforms` component offers.
+    #[serde(default, rename = "predicate")]
+    pub predicates: Vec<ClassManifest>,
+}
+
+impl Manifest {
+    fn check(&self) -> Result<(), String> {
+        match self.kind {
+            PluginKind::Source | PluginKind::Sink if self.class.is_empty() => Err("a connector's manifest needs `class`".into()),
+            PluginKind::Source | PluginKind::Sink if !(self.transforms.is_empty() && self.predicates.is_empty()) => {
+                Err("only a manifest of kind \"transforms\" lists [[transform]] or [[predicate]] classes".into())
+            }
+            PluginKind::Transforms if !self.class.is_empty() || !self.config.is_empty() => {
+                Err("a transforms manifest lists its classes and their config under [[transform]] and [[predicate]], not `class` or [[config]]".into())
+            }
+            PluginKind::Transforms if self.transforms.is_empty() && self.predicates.is_empty() => {
+                Err("a transforms manifest needs at least one [[transform]] or [[predicate]]".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One transform or predicate class of a `transforms` component.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassManifest {
+    /// The Kafka Connect class name users put in `transforms.NAME.type`.
+    pub class: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub documentation: String,
+    #[serde(default)]
+    pub config: Vec<ConfigKey>,
+}
+
+impl ClassManifest {
+    /// Whether `type` names this class: the class, its simple name (`MaskField$Value`) or an alias.
+    fn answers_to(&self, class: &str) -> bool {
+        self.class == class || self.class.rsplit('.').next() == Some(class) || self.aliases.iter().any(|a| a == class)
+    }
+}
+
+/// A transform or predicate class, and the component that offers it.
+#[derive(Clone, Debug)]
+pub struct ClassRef {
+    pub plugin: Arc<Plugin>,
+    pub class: ClassManifest,
 }
 
 #[derive(Debug)]
@@ -155,7 +211,7 @@ impl PluginRegistry {
                 tracing::info!(
                     name = %plugin.manifest.name,
                     version = %plugin.manifest.version,
-                    class = %plugin.manifest.class,
+                    kind = plugin.manifest.kind.as_str(),
                     path = %component.display(),
                     "loaded plugin"
                 );
@@ -174,18 +230,50 @@ impl PluginRegistry {
     pub fn resolve(&self, class: &str, version: Option<&str>) -> Option<Arc<Plugin>> {
         self.plugins
             .iter()
-            .filter(|p| p.answers_to(class))
+            .filter(|p| p.manifest.kind != PluginKind::Transforms && p.answers_to(class))
             .filter(|p| version.is_none_or(|v| p.manifest.version == v))
             .max_by(|a, b| compare_versions(&a.manifest.version, &b.manifest.version))
             .cloned()
     }
 
-    /// All classes with their versions, for `GET /connector-plugins`.
+    /// All connector classes with their versions, for `GET /connector-plugins`.
     pub fn classes(&self) -> BTreeMap<(String, String), Arc<Plugin>> {
         self.plugins
             .iter()
+            .filter(|p| p.manifest.kind != PluginKind::Transforms)
             .map(|p| ((p.manifest.class.clone(), p.manifest.version.clone()), p.clone()))
             .collect()
+    }
+
+    /// The transform a `transforms.NAME.type` names, from the newest component offering it.
+    pub fn transform(&self, class: &str) -> Option<ClassRef> {
+        self.newest_class(class, |m| &m.transforms)
+    }
+
+    /// The predicate a `predicates.NAME.type` names.
+    pub fn predicate(&self, class: &str) -> Option<ClassRef> {
+        self.newest_class(class, |m| &m.predicates)
+    }
+
+    fn newest_class(&self, class: &str, classes: impl Fn(&Manifest) -> &Vec<ClassManifest>) -> Option<ClassRef> {
+        self.plugins
+            .iter()
+            .filter_map(|p| classes(&p.manifest).iter().find(|c| c.answers_to(class)).map(|c| (p, c)))
+            .max_by(|(a, _), (b, _)| compare_versions(&a.manifest.version, &b.manifest.version))
+            .map(|(plugin, class)| ClassRef { plugin: plugin.clone(), class: class.clone() })
+    }
+
+    /// Every transform and predicate class with its version, for `?connectorsOnly=false`.
+    pub fn transform_classes(&self) -> Vec<(&'static str, String, String)> {
+        let mut all: Vec<(&'static str, String, String)> = Vec::new();
+        for p in &self.plugins {
+            let version = &p.manifest.version;
+            all.extend(p.manifest.transforms.iter().map(|c| ("transformation", c.class.clone(), version.clone())));
+            all.extend(p.manifest.predicates.iter().map(|c| ("predicate", c.class.clone(), version.clone())));
+        }
+        all.sort();
+        all.dedup();
+        all
     }
 }
 
@@ -217,10 +305,9 @@ fn load_plugin(component: &Path) -> Result<Plugin, RegistryError> {
         component: component.to_owned(),
         manifest: manifest_path.clone(),
     })?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| RegistryError::BadManifest {
-        path: manifest_path.clone(),
-        message: e.to_string(),
-    })?;
+    let bad = |message: String| RegistryError::BadManifest { path: manifest_path.clone(), message };
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    manifest.check().map_err(bad)?;
     Ok(Plugin { manifest, component_path: component.to_owned() })
 }
 
@@ -269,6 +356,36 @@ mod tests {
         assert!(registry.resolve("FileStreamSource", None).is_none());
         let key = registry.resolve("JdbcSource", None).unwrap();
         assert_eq!(key.config_key("batch.max.rows").unwrap().default.as_deref(), Some("100"));
+    }
+
+    #[test]
+    fn a_transforms_component_offers_its_classes_by_full_and_simple_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("smt.wasm"), b"\0asm").unwrap();
+        let manifest = "name = \"smt\"\nversion = \"1.0.0\"\nkind = \"transforms\"\n\
+            [[transform]]\nclass = \"org.apache.kafka.connect.transforms.MaskField$Value\"\n\
+            [[transform.config]]\nname = \"fields\"\ntype = \"list\"\nrequired = true\n\
+            [[predicate]]\nclass = \"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone\"\n";
+        std::fs::write(dir.path().join("smt.toml"), manifest).unwrap();
+        write_plugin(dir.path(), "source", "1.0.0");
+        let registry = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap();
+        let mask = registry.transform("MaskField$Value").unwrap();
+        assert_eq!(mask.class.class, "org.apache.kafka.connect.transforms.MaskField$Value");
+        assert!(mask.class.config[0].required);
+        assert!(registry.predicate("org.apache.kafka.connect.transforms.predicates.RecordIsTombstone").is_some());
+        assert!(registry.transform("RecordIsTombstone").is_none(), "a predicate is not a transform");
+        assert!(registry.resolve("smt", None).is_none(), "a transforms component is not a connector");
+        assert_eq!(registry.classes().len(), 1);
+        assert_eq!(registry.transform_classes().len(), 2);
+    }
+
+    #[test]
+    fn a_manifest_mixing_kinds_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("odd.wasm"), b"\0asm").unwrap();
+        std::fs::write(dir.path().join("odd.toml"), "name = \"odd\"\nversion = \"1\"\nkind = \"transforms\"\nclass = \"X\"\n").unwrap();
+        let err = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("[[transform]]"), "{err}");
     }
 
     #[test]

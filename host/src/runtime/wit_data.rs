@@ -20,6 +20,9 @@ pub enum DecodeError {
     EmptyValue,
     #[error("default value of schema {index} is not valid: {message}")]
     Default { index: u32, message: String },
+    /// An answer that does not fit the batch it answers.
+    #[error("{0}")]
+    Batch(String),
 }
 
 /// Rebuilds a batch's schema table; nested schemas are shared, not copied.

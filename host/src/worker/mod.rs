@@ -1,6 +1,7 @@
 //! The worker runs connector tasks: each task on its own thread, with its own plugin
 //! instance, converting between Connect data and topic bytes, committing offsets.
 
+mod chain;
 mod convert;
 pub mod offsets;
 pub mod providers;
@@ -19,6 +20,7 @@ use wasmconnect_log::TopicLog;
 use crate::herder::status::{State, StatusStore};
 use crate::runtime::{Plugin, PluginKind, Runtime, TaskContext};
 
+pub use chain::ChainSpec;
 pub use convert::Converters;
 use offsets::{GroupOffsets, SourceOffsets};
 
@@ -85,6 +87,8 @@ pub struct TaskSpec {
     pub id: u32,
     pub config: BTreeMap<String, String>,
     pub plugin: Arc<Plugin>,
+    /// The transforms, or why they cannot run.
+    pub chain: Arc<Result<ChainSpec, String>>,
 }
 
 pub fn start_task(ctx: Arc<WorkerContext>, spec: TaskSpec) -> TaskHandle {
@@ -108,6 +112,7 @@ fn run_task(ctx: &WorkerContext, spec: &TaskSpec, signal: &StopSignal) {
         let result = match spec.plugin.manifest.kind {
             PluginKind::Source => source::run(ctx, spec, signal),
             PluginKind::Sink => sink::run(ctx, spec, signal),
+            PluginKind::Transforms => Err(format!("{} offers transforms; it is not a connector", spec.plugin.manifest.name)),
         };
         let Err(trace) = result else { return };
         let Some(delay) = policy.delay(attempt) else {

@@ -1,5 +1,6 @@
 //! The sink task loop: read the subscribed topics from the committed position of the
-//! consumer group `connect-<connector>`, convert, `put` a batch, then commit the positions.
+//! consumer group `connect-<connector>`, convert, transform, `put` a batch, then commit the
+//! positions.
 //! A record that cannot be converted or written fails the task with a message that says
 //! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
 
@@ -8,8 +9,9 @@ use std::time::Duration;
 
 use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
 
+use super::chain::TransformChain;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
-use crate::runtime::{PluginError, SinkInstance, SinkRecord};
+use crate::runtime::{PluginError, SinkInstance, SinkRecord, TransformRecord};
 
 /// Records handed to one `put`, like the consumer's `max.poll.records`.
 const MAX_BATCH: usize = 500;
@@ -22,6 +24,7 @@ struct SinkTask<'a> {
     group: String,
     topics: Vec<String>,
     converters: Converters,
+    chain: Option<TransformChain>,
     tolerate_all: bool,
     dead_letter_topic: Option<String>,
     /// Next offset to read per partition.
@@ -44,6 +47,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         group: format!("connect-{}", spec.connector),
         topics,
         converters,
+        chain: TransformChain::start(ctx, spec)?,
         tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
         dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
         positions: BTreeMap::new(),
@@ -120,6 +124,7 @@ impl SinkTask<'_> {
                 Err(message) => self.tolerate(&record, &message)?,
             }
         }
+        let (mut converted, mut originals) = self.transform(converted, originals)?;
         let mut failures = 0;
         while !converted.is_empty() {
             match instance.put(&converted) {
@@ -142,6 +147,49 @@ impl SinkTask<'_> {
             }
         }
         self.commit(next)
+    }
+
+    /// Runs the transforms over the converted records; `originals` (for the dead-letter
+    /// queue) stay paired with what comes out. A record a transform drops is done with.
+    fn transform(
+        &mut self,
+        converted: Vec<SinkRecord>,
+        originals: Vec<ConsumerRecord>,
+    ) -> Result<(Vec<SinkRecord>, Vec<ConsumerRecord>), String> {
+        let Some(chain) = self.chain.as_mut() else { return Ok((converted, originals)) };
+        let inputs = converted
+            .into_iter()
+            .map(|r| TransformRecord {
+                topic: r.topic,
+                kafka_partition: Some(r.partition),
+                kafka_offset: Some(r.offset),
+                key: r.key,
+                value: r.value,
+                timestamp: r.timestamp,
+                headers: r.headers,
+            })
+            .collect();
+        let out = chain.apply(inputs)?;
+        for (index, message) in &out.failures {
+            self.tolerate(&originals[*index], &format!("a transform failed: {message}"))?;
+        }
+        let mut slots: Vec<Option<ConsumerRecord>> = originals.into_iter().map(Some).collect();
+        let mut records = Vec::with_capacity(out.records.len());
+        let mut kept = Vec::with_capacity(out.records.len());
+        for (index, r) in out.records {
+            let original = slots[index].take().ok_or("the transforms returned one record twice")?;
+            records.push(SinkRecord {
+                topic: r.topic,
+                partition: r.kafka_partition.unwrap_or(original.partition),
+                offset: original.offset,
+                key: r.key,
+                value: r.value,
+                timestamp: r.timestamp,
+                headers: r.headers,
+            });
+            kept.push(original);
+        }
+        Ok((records, kept))
     }
 
     fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, String> {

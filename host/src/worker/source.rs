@@ -1,25 +1,35 @@
-//! The source task loop: poll the plugin, convert, and append the records together with
-//! their source offsets in one atomic write, so a crash can neither lose nor repeat them.
+//! The source task loop: poll the plugin, transform, convert, and append the records together
+//! with their source offsets in one atomic write, so a crash can neither lose nor repeat them.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use wasmconnect_log::ProducerRecord;
 
+use super::chain::TransformChain;
 use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
 
 /// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
 /// plugin that keeps answering "nothing yet, poll again" cannot spin a core.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(50);
-use crate::runtime::{PluginError, PolledRecord, SourceInstance};
+use crate::runtime::{PluginError, PolledRecord, SourceInstance, TransformRecord};
+
+/// What one poll produced, ready to append: the records after the transforms, and the last
+/// offset of each source partition polled, records dropped by a transform included.
+struct Polled {
+    records: Vec<TransformRecord>,
+    offsets: HashMap<String, String>,
+}
 
 pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
     let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
+    let mut chain = TransformChain::start(ctx, spec)?;
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     instance.start().map_err(|e| e.to_string())?;
-    let result = pipeline(ctx, spec, stop, &mut instance, &converters);
+    let mut polling = Polling { spec, instance: &mut instance, chain: chain.as_mut(), tolerate_all: tolerates_all(spec) };
+    let result = pipeline(ctx, spec, stop, &mut polling, &converters);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
     }
@@ -30,15 +40,9 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
 /// the source overlaps with the log's fsync. Batches stay in order; at most one waits. When
 /// the task stops, every polled batch is appended before the plugin is stopped; after a
 /// crash, a polled batch that was not appended was not committed either, and is read again.
-fn pipeline(
-    ctx: &WorkerContext,
-    spec: &TaskSpec,
-    stop: &StopSignal,
-    instance: &mut SourceInstance,
-    converters: &Converters,
-) -> Result<(), String> {
+fn pipeline(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal, polling: &mut Polling, converters: &Converters) -> Result<(), String> {
     std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<PolledRecord>>(1);
+        let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
         let appender = std::thread::Builder::new()
             .name(format!("{}-{}-append", spec.connector, spec.id))
             .spawn_scoped(scope, move || {
@@ -48,7 +52,7 @@ fn pipeline(
                 Ok(())
             })
             .map_err(|e| format!("cannot start the task's append thread: {e}"))?;
-        let polled = poll_until_stopped(spec, stop, instance, &batches, &|| appender.is_finished());
+        let polled = poll_until_stopped(stop, polling, &batches, &|| appender.is_finished());
         // Closing the channel lets the appender finish what is queued, then exit.
         drop(batches);
         let appended = appender.join().unwrap_or_else(|_| Err("the task's append thread panicked".to_owned()));
@@ -57,24 +61,68 @@ fn pipeline(
     })
 }
 
+fn tolerates_all(spec: &TaskSpec) -> bool {
+    spec.config.get("errors.tolerance").is_some_and(|t| t == "all")
+}
+
+/// The polling side of a task: its plugin and its transforms.
+struct Polling<'a> {
+    spec: &'a TaskSpec,
+    instance: &'a mut SourceInstance,
+    chain: Option<&'a mut TransformChain>,
+    tolerate_all: bool,
+}
+
+impl Polling<'_> {
+    /// Runs the transforms; a record one fails on fails the task, or with
+    /// `errors.tolerance=all` is logged and skipped (its offset still commits).
+    fn transform(&mut self, polled: Vec<PolledRecord>) -> Result<Polled, String> {
+        let mut offsets = HashMap::new();
+        let mut records = Vec::with_capacity(polled.len());
+        for record in polled {
+            offsets.insert(record.source_partition, record.source_offset);
+            records.push(TransformRecord {
+                topic: record.topic,
+                kafka_partition: record.kafka_partition,
+                kafka_offset: None,
+                key: record.key,
+                value: record.value,
+                timestamp: record.timestamp,
+                headers: record.headers,
+            });
+        }
+        let Some(chain) = self.chain.as_deref_mut() else { return Ok(Polled { records, offsets }) };
+        let out = chain.apply(records)?;
+        for (_, message) in out.failures {
+            if !self.tolerate_all {
+                return Err(format!(
+                    "a transform failed on a record: {message}\n(The task stopped so that no record is lost. Fix the \
+                     transform's config, or set errors.tolerance=all to skip such records.)"
+                ));
+            }
+            tracing::warn!(connector = %self.spec.connector, "skipping a record a transform failed on: {message}");
+        }
+        Ok(Polled { records: out.records.into_iter().map(|(_, r)| r).collect(), offsets })
+    }
+}
+
 fn poll_until_stopped(
-    spec: &TaskSpec,
     stop: &StopSignal,
-    instance: &mut SourceInstance,
-    batches: &std::sync::mpsc::SyncSender<Vec<PolledRecord>>,
+    polling: &mut Polling,
+    batches: &std::sync::mpsc::SyncSender<Polled>,
     appender_gone: &dyn Fn() -> bool,
 ) -> Result<(), String> {
     let mut failures = 0;
     // The appender only ends early on an error, which then ends the task too.
     while !stop.stopped() && !appender_gone() {
-        let wait = match instance.poll() {
+        let wait = match polling.instance.poll() {
             Ok((records, wait)) if records.is_empty() => {
                 failures = 0;
                 wait.max(MIN_IDLE_WAIT)
             }
             Ok((records, wait)) => {
                 failures = 0;
-                if batches.send(records).is_err() {
+                if batches.send(polling.transform(records)?).is_err() {
                     // The appender failed; its error is reported.
                     return Ok(());
                 }
@@ -82,7 +130,7 @@ fn poll_until_stopped(
             }
             Err(PluginError::Retriable(message)) => {
                 failures += 1;
-                tracing::warn!(connector = %spec.connector, attempt = failures, "poll failed, retrying: {message}");
+                tracing::warn!(connector = %polling.spec.connector, attempt = failures, "poll failed, retrying: {message}");
                 backoff(failures)
             }
             Err(e) => return Err(e.to_string()),
@@ -94,15 +142,11 @@ fn poll_until_stopped(
     Ok(())
 }
 
-fn write(ctx: &WorkerContext, connector: &str, task: u32, records: Vec<PolledRecord>, converters: &Converters) -> Result<(), String> {
-    // Only the last offset of each source partition needs committing.
-    let mut latest: HashMap<String, String> = HashMap::new();
-    let mut batch = Vec::with_capacity(records.len() + 1);
-    for mut record in records {
-        let partition = std::mem::take(&mut record.source_partition);
-        let offset = std::mem::take(&mut record.source_offset);
+fn write(ctx: &WorkerContext, connector: &str, task: u32, polled: Polled, converters: &Converters) -> Result<(), String> {
+    let Polled { records, offsets: latest } = polled;
+    let mut batch = Vec::with_capacity(records.len() + latest.len());
+    for record in records {
         batch.push(produce(record, converters)?);
-        latest.insert(partition, offset);
     }
     let json = |text: &str, what: &str| {
         serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("the plugin's source {what} {text:?} is not JSON: {e}"))
@@ -123,7 +167,7 @@ fn write(ctx: &WorkerContext, connector: &str, task: u32, records: Vec<PolledRec
     Ok(())
 }
 
-fn produce(record: PolledRecord, converters: &Converters) -> Result<ProducerRecord, String> {
+fn produce(record: TransformRecord, converters: &Converters) -> Result<ProducerRecord, String> {
     let topic = record.topic;
     let convert = |converter: &dyn wasmconnect_convert::Converter, data: Option<wasmconnect_data::Data>, what: &str| {
         let data = data.unwrap_or_else(wasmconnect_data::Data::null);

@@ -37,6 +37,8 @@ pub struct SinkRecord {
 pub struct ConnectRecord {
     pub topic: String,
     pub kafka_partition: Option<i32>,
+    /// The record's offset in its topic; `None` for a source record, not yet written.
+    pub kafka_offset: Option<i64>,
     pub key: Option<Data>,
     pub value: Option<Data>,
     pub timestamp: Option<i64>,

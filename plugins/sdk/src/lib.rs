@@ -1,9 +1,11 @@
-//! The SDK for wasmconnect plugins: write a Kafka-Connect-style source or sink in Rust and
-//! build it into a WebAssembly component (`cargo build --target wasm32-wasip2`).
+//! The SDK for wasmconnect plugins: write a Kafka-Connect-style source, sink or single
+//! message transform in Rust and build it into a WebAssembly component
+//! (`cargo build --target wasm32-wasip2`).
 //!
 //! A source implements [`Source`] and calls [`source_plugin!`]; a sink implements [`Sink`]
-//! and calls [`sink_plugin!`]. Enable the crate feature of the same name (`source` or
-//! `sink`). The plugin sees the outside world only through the host's imports: its
+//! and calls [`sink_plugin!`]; transforms and predicates implement [`Transform`] and
+//! [`Predicate`] and are exported with [`transform_plugin!`]. Enable the crate feature of
+//! the same name (`source`, `sink` or `transform`). The plugin sees the outside world only through the host's imports: its
 //! [`Config`], [`log`], committed [`offsets`] and [`sql`].
 
 pub mod config;
@@ -14,17 +16,17 @@ pub mod sql;
 pub mod transform;
 #[doc(hidden)]
 pub mod __wire {
-    pub use crate::wire::decode_sink_batch;
+    pub use crate::wire::{decode_record_batch, decode_sink_batch, encode_record_batch};
 }
 mod wire;
 
 #[doc(hidden)]
 pub use wit_bindgen;
 
-// The generated export macros of the two worlds share names, and a component may only claim
-// the exports it really has.
-#[cfg(all(feature = "source", feature = "sink"))]
-compile_error!("enable one of the features `source` or `sink`: a plugin component exports one world");
+// The generated export macros of the worlds share names, and a component may only claim the
+// exports it really has.
+#[cfg(any(all(feature = "source", feature = "sink"), all(feature = "source", feature = "transform"), all(feature = "sink", feature = "transform")))]
+compile_error!("enable one of the features `source`, `sink` or `transform`: a plugin component exports one world");
 
 mod host {
     wit_bindgen::generate!({
@@ -67,6 +69,25 @@ pub mod sink_bindings {
         pub_export_macro: true,
         export_macro_name: "export_sink_world",
         default_bindings_module: "wasmconnect_sdk::sink_bindings",
+        with: {
+            "wasmconnect:connector/types@0.1.0": crate::wit::types,
+            "wasmconnect:connector/log@0.1.0": crate::wit::log,
+            "wasmconnect:connector/config@0.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+        },
+    });
+}
+
+#[cfg(feature = "transform")]
+#[doc(hidden)]
+pub mod transform_bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "wasmconnect:connector/transforms",
+        pub_export_macro: true,
+        export_macro_name: "export_transforms_world",
+        default_bindings_module: "wasmconnect_sdk::transform_bindings",
         with: {
             "wasmconnect:connector/types@0.1.0": crate::wit::types,
             "wasmconnect:connector/log@0.1.0": crate::wit::log,
@@ -204,5 +225,36 @@ macro_rules! sink_plugin {
         }
 
         $crate::sink_bindings::export_sink_world!(__WasmconnectSink with_types_in $crate::sink_bindings);
+    };
+}
+
+/// Exports transforms and predicates as the plugin's component. Give the two factories that
+/// make an instance of a class (one the manifest lists) from its config:
+/// `fn(&str, &Config) -> Result<Box<dyn Transform>, ConnectorError>` and the same for
+/// [`Predicate`].
+#[cfg(feature = "transform")]
+#[macro_export]
+macro_rules! transform_plugin {
+    ($transform:path, $predicate:path) => {
+        struct __WasmconnectTransforms;
+
+        impl $crate::transform_bindings::exports::wasmconnect::connector::transform::Guest for __WasmconnectTransforms {
+            fn configure_transform(class: String, config: $crate::wit::types::Config) -> Result<u32, $crate::ConnectorError> {
+                $crate::transform::__chain::configure_transform($transform, class, config)
+            }
+
+            fn configure_predicate(class: String, config: $crate::wit::types::Config) -> Result<u32, $crate::ConnectorError> {
+                $crate::transform::__chain::configure_predicate($predicate, class, config)
+            }
+
+            fn apply(
+                steps: Vec<$crate::transform_bindings::exports::wasmconnect::connector::transform::Step>,
+                batch: $crate::wit::types::RecordBatch,
+            ) -> Result<$crate::transform_bindings::exports::wasmconnect::connector::transform::Transformed, $crate::ConnectorError> {
+                $crate::transform::__chain::apply(steps, batch)
+            }
+        }
+
+        $crate::transform_bindings::export_transforms_world!(__WasmconnectTransforms with_types_in $crate::transform_bindings);
     };
 }

@@ -16,3 +16,96 @@ pub trait Transform: 'static {
 pub trait Predicate: 'static {
     fn test(&mut self, record: &ConnectRecord) -> Result<bool, String>;
 }
+
+/// The instances a task configured and the chain runner behind [`transform_plugin!`].
+#[cfg(feature = "transform")]
+#[doc(hidden)]
+pub mod __chain {
+    use std::cell::RefCell;
+
+    use super::{Predicate, Transform};
+    use crate::transform_bindings::exports::wasmconnect::connector::transform::{Step, Transformed};
+    use crate::wire::{decode_record_batch, encode_record_batch};
+    use crate::wit::types::{RecordBatch, RecordError};
+    use crate::{Config, ConnectorError};
+
+    pub type TransformFactory = fn(&str, &Config) -> Result<Box<dyn Transform>, ConnectorError>;
+    pub type PredicateFactory = fn(&str, &Config) -> Result<Box<dyn Predicate>, ConnectorError>;
+
+    /// Instances with their class names, which failures are reported under.
+    #[derive(Default)]
+    struct Instances {
+        transforms: Vec<(String, Box<dyn Transform>)>,
+        predicates: Vec<(String, Box<dyn Predicate>)>,
+    }
+
+    thread_local! {
+        static INSTANCES: RefCell<Instances> = RefCell::default();
+    }
+
+    pub fn configure_transform(factory: TransformFactory, class: String, config: Vec<(String, String)>) -> Result<u32, ConnectorError> {
+        let transform = factory(&class, &Config::from_pairs(config))?;
+        INSTANCES.with_borrow_mut(|i| {
+            i.transforms.push((class, transform));
+            Ok(i.transforms.len() as u32 - 1)
+        })
+    }
+
+    pub fn configure_predicate(factory: PredicateFactory, class: String, config: Vec<(String, String)>) -> Result<u32, ConnectorError> {
+        let predicate = factory(&class, &Config::from_pairs(config))?;
+        INSTANCES.with_borrow_mut(|i| {
+            i.predicates.push((class, predicate));
+            Ok(i.predicates.len() as u32 - 1)
+        })
+    }
+
+    pub fn apply(steps: Vec<Step>, batch: RecordBatch) -> Result<Transformed, ConnectorError> {
+        let records = decode_record_batch(batch)?;
+        INSTANCES.with_borrow_mut(|instances| {
+            check_handles(&steps, instances)?;
+            let mut out = Vec::with_capacity(records.len());
+            let mut origins = Vec::with_capacity(records.len());
+            let mut failures = Vec::new();
+            for (index, record) in (0u32..).zip(records) {
+                match run(&steps, instances, record) {
+                    Ok(Some(record)) => {
+                        out.push(record);
+                        origins.push(index);
+                    }
+                    Ok(None) => {}
+                    Err(message) => failures.push(RecordError { index, message }),
+                }
+            }
+            Ok(Transformed { batch: encode_record_batch(out), origins, failures })
+        })
+    }
+
+    fn check_handles(steps: &[Step], instances: &Instances) -> Result<(), ConnectorError> {
+        for step in steps {
+            let predicate_ok = step.predicate.is_none_or(|(p, _)| (p as usize) < instances.predicates.len());
+            if step.transform as usize >= instances.transforms.len() || !predicate_ok {
+                return Err(ConnectorError::Fatal(format!("the host asked for a transform or predicate that was never configured: {step:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// One record through the chain: `None` when a step dropped it.
+    fn run(steps: &[Step], instances: &mut Instances, mut record: crate::ConnectRecord) -> Result<Option<crate::ConnectRecord>, String> {
+        for step in steps {
+            if let Some((p, negate)) = step.predicate {
+                let (class, predicate) = &mut instances.predicates[p as usize];
+                let matches = predicate.test(&record).map_err(|e| format!("{class}: {e}"))?;
+                if matches == negate {
+                    continue;
+                }
+            }
+            let (class, transform) = &mut instances.transforms[step.transform as usize];
+            match transform.apply(record).map_err(|e| format!("{class}: {e}"))? {
+                Some(next) => record = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(record))
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use wasmconnect_data::json::{value_from_json, value_to_json};
 
-use crate::data::{Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value};
+use crate::data::{ConnectRecord, Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value};
 use crate::wit::types as wit;
 use crate::ConnectorError;
 
@@ -140,6 +140,45 @@ pub fn decode_sink_batch(batch: wit::SinkBatch) -> Result<Vec<SinkRecord>, Conne
             })
         })
         .collect()
+}
+
+/// Rebuilds the records of a batch bound for a transform chain.
+pub fn decode_record_batch(batch: wit::RecordBatch) -> Result<Vec<ConnectRecord>, ConnectorError> {
+    let schemas = decode_schemas(&batch.schemas)?;
+    let data = |d: Option<wit::Data>| d.map(|d| decode_data(d, &schemas)).transpose();
+    batch
+        .records
+        .into_iter()
+        .map(|r| {
+            Ok(ConnectRecord {
+                topic: r.topic,
+                kafka_partition: r.kafka_partition,
+                kafka_offset: r.kafka_offset,
+                key: data(r.key)?,
+                value: data(r.value)?,
+                timestamp: r.timestamp,
+                headers: r.headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, &schemas)?))).collect::<Result<_, ConnectorError>>()?,
+            })
+        })
+        .collect()
+}
+
+/// The flat form of the records that came through a chain, each schema sent once.
+pub fn encode_record_batch(records: Vec<ConnectRecord>) -> wit::RecordBatch {
+    let mut interner = Interner::default();
+    let records = records
+        .into_iter()
+        .map(|r| wit::ConnectRecord {
+            key: r.key.as_ref().map(|d| interner.encode(d)),
+            value: r.value.as_ref().map(|d| interner.encode(d)),
+            headers: r.headers.iter().map(|(key, value)| wit::Header { key: key.clone(), value: interner.encode(value) }).collect(),
+            topic: r.topic,
+            kafka_partition: r.kafka_partition,
+            kafka_offset: r.kafka_offset,
+            timestamp: r.timestamp,
+        })
+        .collect();
+    wit::RecordBatch { schemas: interner.table, records }
 }
 
 fn malformed(what: String) -> ConnectorError {
@@ -320,6 +359,24 @@ mod tests {
         let records = decode_sink_batch(sink).unwrap();
         assert_eq!(records[1].value, Some(Data { schema: Some(schema), value: value(2) }));
         assert_eq!(records[1].kafka_offset, 1);
+    }
+
+    #[test]
+    fn a_record_batch_comes_back_as_the_same_records() {
+        let schema = Arc::new(Schema::structure(vec![Field::new("id", Schema::new(SchemaType::Int32))]));
+        let record = ConnectRecord {
+            topic: "users".into(),
+            kafka_partition: Some(2),
+            kafka_offset: Some(41),
+            key: Some(Data::schemaless(Value::String("k".into()))),
+            value: Some(Data { schema: Some(schema.clone()), value: Value::Struct(vec![Value::Int32(7)]) }),
+            timestamp: Some(1_700_000_000_000),
+            headers: vec![("origin".into(), Data { schema: Some(schema), value: Value::Struct(vec![Value::Int32(1)]) })],
+        };
+        let tombstone = ConnectRecord { value: None, headers: vec![], ..record.clone() };
+        let wire = encode_record_batch(vec![record.clone(), tombstone.clone()]);
+        assert_eq!(wire.schemas.len(), 2, "the struct schema is sent once for value and header");
+        assert_eq!(decode_record_batch(wire).unwrap(), vec![record, tombstone]);
     }
 
     #[test]
