@@ -236,8 +236,12 @@ macro_rules! sink_plugin {
 #[macro_export]
 macro_rules! transform_plugin {
     ($transform:path, $predicate:path) => {
+        // Only a component exports: the crate also builds natively (its transforms linked
+        // into benchmarks or other tools), where these export names are not valid symbols.
+        #[cfg(target_arch = "wasm32")]
         struct __WasmconnectTransforms;
 
+        #[cfg(target_arch = "wasm32")]
         impl $crate::transform_bindings::exports::wasmconnect::connector::transform::Guest for __WasmconnectTransforms {
             fn configure_transform(class: String, config: $crate::wit::types::Config) -> Result<u32, $crate::ConnectorError> {
                 $crate::transform::__chain::configure_transform($transform, class, config)
@@ -255,6 +259,7 @@ macro_rules! transform_plugin {
             }
         }
 
+        #[cfg(target_arch = "wasm32")]
         $crate::transform_bindings::export_transforms_world!(__WasmconnectTransforms with_types_in $crate::transform_bindings);
     };
 }

@@ -2,7 +2,10 @@
 //! the same crates outside wasmconnect, on MariaDB. Prints a table and writes it to
 //! bench/RESULTS.md.
 //!
-//! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000)
+//! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000; the transform chain runs
+//! over ten times as many records)
+
+mod transforms;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,8 +42,10 @@ async fn main() -> anyhow::Result<()> {
     let source = source_scenario(&db, rows).await?;
     let sink = sink_scenario(&db, rows).await?;
     db.drop_database().await;
+    let chain_records = rows * 10;
+    let chain = transforms::run(chain_records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
 
-    let table = render(&[source, sink]);
+    let table = format!("{}\n{}", render(&[source, sink]), render_chain(chain_records, &chain));
     println!("{table}");
     let report = format!(
         "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB on \
@@ -221,6 +226,17 @@ fn render(rows: &[Measurement]) -> String {
         ));
     }
     out
+}
+
+fn render_chain(records: usize, times: &transforms::ChainTimes) -> String {
+    let per_record = |d: Duration| d.as_nanos() as f64 / records as f64;
+    format!(
+        "| transform chain (ValueToKey, ExtractField$Key, MaskField$Value) | records | native Rust ns/record | WASM ns/record | WASM / native |\n\
+         |---|---:|---:|---:|---:|\n| batches of 1000 `users` records | {records} | {:.0} | {:.0} | {:.2}× |\n",
+        per_record(times.native),
+        per_record(times.wasm),
+        times.wasm.as_secs_f64() / times.native.as_secs_f64()
+    )
 }
 
 /// The process's peak resident set (VmHWM), in MiB.
