@@ -219,3 +219,205 @@ pub fn sink_config(db: &TestDb) -> Value {
         }
     })
 }
+
+/// A PostgreSQL database of the test's own, dropped by `drop_database`.
+pub struct PgDb {
+    pub name: String,
+    pub pool: sqlx::PgPool,
+    admin: sqlx::PgPool,
+}
+
+impl PgDb {
+    pub async fn create(label: &str) -> PgDb {
+        let admin = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect("postgres://postgres@127.0.0.1:5432/postgres")
+            .await
+            .expect("PostgreSQL runs on 127.0.0.1:5432");
+        let name = format!("wc_{label}_{}_{}", std::process::id(), unique());
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\""))).execute(&admin).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&admin).await.unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+            .await
+            .unwrap();
+        PgDb { name, pool, admin }
+    }
+
+    pub async fn drop_database(self) {
+        self.pool.close().await;
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))).execute(&self.admin).await.unwrap();
+    }
+}
+
+/// A test database on MariaDB or PostgreSQL, for tests that run the same steps on both.
+pub enum AnyDb {
+    MariaDb(TestDb),
+    Postgres(PgDb),
+}
+
+impl AnyDb {
+    pub async fn create(postgres: bool, label: &str) -> AnyDb {
+        if postgres { AnyDb::Postgres(PgDb::create(label).await) } else { AnyDb::MariaDb(TestDb::create(label).await) }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, AnyDb::Postgres(_))
+    }
+
+    /// The JDBC URL a connector config uses for this database.
+    pub fn jdbc_url(&self) -> String {
+        match self {
+            AnyDb::MariaDb(db) => db.jdbc_url(),
+            AnyDb::Postgres(db) => format!("jdbc:postgresql://localhost:5432/{}", db.name),
+        }
+    }
+
+    /// The user the connector connects as.
+    pub fn user(&self) -> &'static str {
+        if self.is_postgres() { "postgres" } else { "root" }
+    }
+
+    /// The name of the database, as the source's partitions qualify tables with it
+    /// (PostgreSQL adds the schema: `db.public`).
+    pub fn qualifier(&self) -> String {
+        match self {
+            AnyDb::MariaDb(db) => db.name.clone(),
+            AnyDb::Postgres(db) => format!("{}.public", db.name),
+        }
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        let result = match self {
+            AnyDb::MariaDb(db) => sqlx::query(AssertSqlSafe(sql.to_owned())).execute(&db.pool).await.map(|_| ()),
+            AnyDb::Postgres(db) => sqlx::query(AssertSqlSafe(sql.to_owned())).execute(&db.pool).await.map(|_| ()),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// A connection of its own, e.g. to hold a transaction open while others commit.
+    pub async fn session(&self) -> Session {
+        match self {
+            AnyDb::MariaDb(db) => Session::MariaDb(db.pool.acquire().await.unwrap().detach()),
+            AnyDb::Postgres(db) => Session::Postgres(db.pool.acquire().await.unwrap().detach()),
+        }
+    }
+
+    pub async fn drop_database(self) {
+        match self {
+            AnyDb::MariaDb(db) => db.drop_database().await,
+            AnyDb::Postgres(db) => db.drop_database().await,
+        }
+    }
+}
+
+/// One database connection outside any pool.
+pub enum Session {
+    MariaDb(sqlx::MySqlConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Session {
+    pub async fn exec(&mut self, sql: &str) {
+        let result = match self {
+            // Unprepared, as BEGIN and COMMIT must be.
+            Session::MariaDb(c) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut *c).await.map(|_| ()),
+            Session::Postgres(c) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut *c).await.map(|_| ()),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// A JDBC source connector config for `db` with the given extra settings.
+pub fn jdbc_source(name: &str, db: &AnyDb, settings: Value) -> Value {
+    let mut config = serde_json::json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+        "connection.url": db.jdbc_url(),
+        "connection.user": db.user(),
+        "connection.password": "",
+        "tasks.max": "1",
+        "poll.interval.ms": "100"
+    });
+    for (key, value) in settings.as_object().expect("settings are an object") {
+        config[key] = value.clone();
+    }
+    serde_json::json!({ "name": name, "config": config })
+}
+
+/// A TCP proxy on a free loopback port in front of `target`, which a test can cut (every
+/// connection closed, new ones refused) and restore, to play a database outage without
+/// touching the shared database server.
+pub struct TcpProxy {
+    pub port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    pub async fn start(target: &str) -> TcpProxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::<tokio::task::AbortHandle>::new()));
+        let target = target.to_owned();
+        let accept = {
+            let (open, connections) = (open.clone(), connections.clone());
+            tokio::spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        // Dropping the socket refuses the connection.
+                        continue;
+                    }
+                    let target = target.clone();
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    connections.lock().unwrap().push(task.abort_handle());
+                }
+            })
+        };
+        TcpProxy { port, open, connections, accept }
+    }
+
+    /// Closes every connection and refuses new ones until `restore`.
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+impl Api {
+    /// How many records partition 0 of `topic` holds (0 before the topic exists).
+    pub async fn topic_size(&self, topic: &str) -> i64 {
+        let (status, description) = self.get(&format!("/topics/{topic}")).await;
+        if status == 404 {
+            return 0;
+        }
+        description["end_offsets"][0].as_i64().unwrap_or(0)
+    }
+
+    /// The record values of partition 0 of `topic` from `offset`, at most `max`.
+    pub async fn topic_values_from(&self, topic: &str, offset: i64, max: usize) -> Vec<Value> {
+        let (status, records) = self.get(&format!("/topics/{topic}/records?offset={offset}&max={max}")).await;
+        assert_eq!(status, 200, "{records}");
+        records.as_array().unwrap().iter().map(|r| serde_json::from_str(r["value"].as_str().expect("a value")).expect("JSON value")).collect()
+    }
+}

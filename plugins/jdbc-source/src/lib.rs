@@ -1,45 +1,31 @@
 //! The JDBC source: Confluent's `JdbcSourceConnector` as a wasmconnect plugin. It reads
-//! tables through the host's `sql` import and produces one record per row, with the table's
-//! columns as a Connect struct, resuming from committed offsets.
+//! tables (or one query) through the host's `sql` import in the modes bulk, incrementing,
+//! timestamp and timestamp+incrementing, and produces one record per row, with the columns
+//! as a Connect struct, resuming from committed offsets.
 
+mod catalog;
 mod columns;
-mod table;
+mod reader;
+mod settings;
+mod zone;
 
-use wasmconnect_sdk::{Config, ConnectorError, Source, SourceBatch, TaskConfigs};
+use std::time::{Duration, Instant};
 
-use table::{Location, Table};
+use wasmconnect_sdk::{Config, ConnectorError, Source, SourceBatch, TaskConfigs, log};
 
-const MODES: &str = "incrementing";
+use catalog::{Location, TableId};
+use reader::Reader;
+use settings::Settings;
 
-struct Settings {
-    incrementing_column: String,
-    topic_prefix: String,
-    poll_interval_ms: u32,
-    batch_max_rows: u32,
-}
+/// The task config keys the connector adds: the task's tables, and whether the task has
+/// every table and so looks for new ones itself.
+const TABLES_KEY: &str = "tables";
+const DISCOVER_KEY: &str = "tables.discover";
 
-impl Settings {
-    fn parse(config: &Config) -> Result<Settings, ConnectorError> {
-        let mode = config.required("mode")?;
-        if mode != "incrementing" {
-            return Err(ConnectorError::Config(format!("mode {mode:?} is not supported yet; supported modes: {MODES}")));
-        }
-        let positive = |key: &str, default: i64| -> Result<u32, ConnectorError> {
-            let v = config.int_or(key, default)?;
-            u32::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| ConnectorError::Config(format!("\"{key}\" must be a positive number, not {v}")))
-        };
-        Ok(Settings {
-            incrementing_column: config.required("incrementing.column.name")?.to_owned(),
-            topic_prefix: config.required("topic.prefix")?.to_owned(),
-            poll_interval_ms: positive("poll.interval.ms", 5000)?,
-            batch_max_rows: positive("batch.max.rows", 100)?,
-        })
-    }
-}
-
-/// Splits `tables` round-robin over at most `max_tasks` groups.
-fn split(tables: &[String], max_tasks: u32) -> Vec<Vec<String>> {
-    let groups = tables.len().min(max_tasks.max(1) as usize);
+/// Splits `tables` round-robin over at most `max_tasks` groups; at least one group, so that
+/// a connector whose tables do not exist yet still has a task to find them.
+fn split(tables: &[TableId], max_tasks: u32) -> Vec<Vec<TableId>> {
+    let groups = tables.len().clamp(1, max_tasks.max(1) as usize);
     let mut out = vec![Vec::new(); groups];
     for (i, table) in tables.iter().enumerate() {
         out[i % groups].push(table.clone());
@@ -47,64 +33,155 @@ fn split(tables: &[String], max_tasks: u32) -> Vec<Vec<String>> {
     out
 }
 
-fn whitelisted_tables(config: &Config, location: &Location) -> Result<Vec<String>, ConnectorError> {
-    let listed = config.list("table.whitelist");
-    if !listed.is_empty() {
-        return Ok(listed);
-    }
-    let all = location.tables()?;
-    if all.is_empty() {
-        return Err(ConnectorError::Config(format!("database {:?} has no tables to read; list them in table.whitelist", location.database)));
-    }
-    Ok(all)
+fn encode_tables(tables: &[TableId]) -> String {
+    serde_json::Value::Array(tables.iter().map(|t| serde_json::json!([t.owner, t.name])).collect()).to_string()
+}
+
+fn decode_tables(text: &str) -> Result<Vec<TableId>, ConnectorError> {
+    let bad = || ConnectorError::Config(format!("the task's \"{TABLES_KEY}\" is not a list of [owner, table] pairs: {text}"));
+    let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|_| bad())?;
+    Ok(pairs.into_iter().map(|(owner, name)| TableId { owner, name }).collect())
 }
 
 pub struct JdbcSource {
-    tables: Vec<Table>,
-    poll_interval_ms: u32,
-    batch_max_rows: u32,
+    settings: Settings,
+    /// Known once the database has answered; until then every poll tries again.
+    location: Option<Location>,
+    /// Tables assigned but not opened yet (opening needs the database).
+    pending: Vec<TableId>,
+    readers: Vec<(Option<TableId>, Reader)>,
+    /// When to list the tables again, for a task that has them all.
+    discover_at: Option<Instant>,
+}
+
+impl JdbcSource {
+    /// Lists the tables again when it is time, opening new ones and dropping vanished ones.
+    fn discover(&mut self, location: &Location) -> Result<(), ConnectorError> {
+        if self.discover_at.is_none_or(|at| at > Instant::now()) {
+            return Ok(());
+        }
+        let tables = location.tables(&self.settings)?;
+        self.readers.retain(|(table, _)| {
+            let keep = table.as_ref().is_none_or(|t| tables.contains(t));
+            if !keep {
+                log::info(&format!("table {:?} is gone; no longer reading it", table.as_ref().map(|t| &t.name)));
+            }
+            keep
+        });
+        for table in tables {
+            let known = self.pending.contains(&table) || self.readers.iter().any(|(t, _)| t.as_ref() == Some(&table));
+            if !known {
+                log::info(&format!("found table {}", table.name));
+                self.pending.push(table);
+            }
+        }
+        self.discover_at = Some(Instant::now() + Duration::from_millis(self.settings.table_poll_interval_ms));
+        Ok(())
+    }
+
+    /// Opens what is not open yet: the database location, the query, pending tables.
+    fn open(&mut self) -> Result<Location, ConnectorError> {
+        let location = match &self.location {
+            Some(location) => location.clone(),
+            None => {
+                let location = Location::current()?;
+                self.location = Some(location.clone());
+                location
+            }
+        };
+        if let Some(query) = &self.settings.query {
+            if self.readers.is_empty() {
+                self.readers.push((None, Reader::query(&location, query, &self.settings)?));
+            }
+            return Ok(location);
+        }
+        self.discover(&location)?;
+        while let Some(table) = self.pending.first().cloned() {
+            let reader = Reader::table(&location, &table, &self.settings)?;
+            self.pending.remove(0);
+            self.readers.push((Some(table), reader));
+        }
+        Ok(location)
+    }
+
+    /// Polls every reader that is due, one page each.
+    fn read(&mut self, location: &Location, batch: &mut SourceBatch) -> Result<(), ConnectorError> {
+        let now = Instant::now();
+        let due = |r: &Reader| r.due <= now;
+        let database_now = match self.readers.iter().any(|(_, r)| due(r) && r.uses_timestamp()) {
+            true => Some(reader::database_now(location.dialect)?),
+            false => None,
+        };
+        let interval = Duration::from_millis(self.settings.poll_interval_ms.into());
+        for (_, reader) in self.readers.iter_mut().filter(|(_, r)| due(r)) {
+            let more = reader.poll(&self.settings, database_now, batch)?;
+            reader.due = if more { now } else { now + interval };
+        }
+        Ok(())
+    }
+
+    /// How long the host may wait before the next poll.
+    fn wait_ms(&self) -> u32 {
+        let now = Instant::now();
+        let next = self.readers.iter().map(|(_, r)| r.due).chain(self.discover_at).min();
+        let wait = match next {
+            Some(next) => next.saturating_duration_since(now),
+            None => Duration::from_millis(self.settings.poll_interval_ms.into()),
+        };
+        wait.as_millis().min(u128::from(self.settings.poll_interval_ms)) as u32
+    }
 }
 
 impl Source for JdbcSource {
     fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
-        Settings::parse(config)?;
-        let tables = whitelisted_tables(config, &Location::current()?)?;
-        Ok(split(&tables, max_tasks)
+        let settings = Settings::parse(config)?;
+        if settings.query.is_some() {
+            return Ok(vec![config.to_pairs()]);
+        }
+        let location = Location::current()?;
+        let tables = location.tables(&settings)?;
+        if tables.is_empty() {
+            log::warn(&format!("no table of database {} matches the connector's table settings yet; its task looks for them", location.database));
+        }
+        let groups = split(&tables, max_tasks);
+        let discover = groups.len() == 1;
+        Ok(groups
             .into_iter()
             .map(|group| {
                 let mut task = config.clone();
-                task.set("tables", group.join(","));
+                task.set(TABLES_KEY, encode_tables(&group));
+                task.set(DISCOVER_KEY, discover.to_string());
                 task.to_pairs()
             })
             .collect())
     }
 
+    /// Checks the settings only: the database is first used by `poll`, where a connection
+    /// error is retried rather than failing the task.
     fn start(config: Config) -> Result<Self, ConnectorError> {
         let settings = Settings::parse(&config)?;
-        let location = Location::current()?;
-        let names = match config.list("tables") {
-            tables if !tables.is_empty() => tables,
-            _ => whitelisted_tables(&config, &location)?,
+        let (pending, discover) = match config.get(TABLES_KEY) {
+            Some(tables) => (decode_tables(tables)?, config.bool_or(DISCOVER_KEY, false)?),
+            None => (Vec::new(), true),
         };
-        let tables = names
-            .iter()
-            .map(|name| Table::open(&location, name, &settings.incrementing_column, &settings.topic_prefix, settings.batch_max_rows))
-            .collect::<Result<_, _>>()?;
-        Ok(JdbcSource { tables, poll_interval_ms: settings.poll_interval_ms, batch_max_rows: settings.batch_max_rows })
+        let discover_at = (discover && settings.query.is_none()).then(Instant::now);
+        Ok(JdbcSource { settings, location: None, pending, readers: Vec::new(), discover_at })
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
-        let mut records = Vec::new();
-        let mut more_waiting = false;
-        for table in &mut self.tables {
-            let read = table.poll(&mut records)?;
-            more_waiting |= read == self.batch_max_rows as usize;
-        }
+        let location = self.open()?;
         let mut batch = SourceBatch::new();
-        for record in records {
-            batch.push(record);
+        if let Err(e) = self.read(&location, &mut batch) {
+            // Rows already read must go out: their readers have moved past them. The error
+            // comes back on the next poll.
+            if batch.is_empty() || !matches!(e, ConnectorError::Retriable(_)) {
+                return Err(e);
+            }
+            log::warn(&format!("{e:?}; sending the rows read before it"));
+            return Ok(batch.wait(0));
         }
-        Ok(batch.wait(if more_waiting { 0 } else { self.poll_interval_ms }))
+        let wait = self.wait_ms();
+        Ok(batch.wait(wait))
     }
 }
 
@@ -114,28 +191,23 @@ wasmconnect_sdk::source_plugin!(JdbcSource);
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> Config {
-        Config::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    fn tables(names: &[&str]) -> Vec<TableId> {
+        names.iter().map(|n| TableId { owner: "db".into(), name: n.to_string() }).collect()
     }
 
     #[test]
     fn tables_split_round_robin_over_at_most_max_tasks() {
-        let tables: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(split(&tables, 2), vec![vec!["a".to_string(), "c".to_string()], vec!["b".to_string()]]);
-        assert_eq!(split(&tables, 10).len(), 3);
-        assert_eq!(split(&tables, 0).len(), 1);
+        let all = tables(&["a", "b", "c"]);
+        assert_eq!(split(&all, 2), vec![tables(&["a", "c"]), tables(&["b"])]);
+        assert_eq!(split(&all, 10).len(), 3);
+        assert_eq!(split(&all, 0).len(), 1);
+        assert_eq!(split(&[], 4), vec![Vec::<TableId>::new()], "one task to find tables created later");
     }
 
     #[test]
-    fn settings_are_checked_with_clear_errors() {
-        let ok = config(&[("mode", "incrementing"), ("incrementing.column.name", "id"), ("topic.prefix", "t_")]);
-        let settings = Settings::parse(&ok).unwrap();
-        assert_eq!((settings.poll_interval_ms, settings.batch_max_rows), (5000, 100));
-        let bulk = config(&[("mode", "bulk"), ("incrementing.column.name", "id"), ("topic.prefix", "t_")]);
-        assert!(matches!(Settings::parse(&bulk), Err(ConnectorError::Config(m)) if m.contains("incrementing")));
-        let no_column = config(&[("mode", "incrementing"), ("topic.prefix", "t_")]);
-        assert!(matches!(Settings::parse(&no_column), Err(ConnectorError::Config(m)) if m.contains("incrementing.column.name")));
-        let zero = config(&[("mode", "incrementing"), ("incrementing.column.name", "id"), ("topic.prefix", "t_"), ("batch.max.rows", "0")]);
-        assert!(matches!(Settings::parse(&zero), Err(ConnectorError::Config(m)) if m.contains("batch.max.rows")));
+    fn task_tables_round_trip_with_any_characters() {
+        let odd = vec![TableId { owner: "my.db".into(), name: "a,b\"c".into() }];
+        assert_eq!(decode_tables(&encode_tables(&odd)).unwrap(), odd);
+        assert!(matches!(decode_tables("users"), Err(ConnectorError::Config(_))));
     }
 }

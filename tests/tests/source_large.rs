@@ -1,0 +1,48 @@
+//! A table far larger than the plugin's memory cap streams through in pages: incrementing
+//! mode and a bulk pass each read 200,000 rows with the plugin limited to 16 MiB, which one
+//! query for the whole table would overflow (the task would fail with a memory trap).
+
+use std::time::Duration;
+
+use serde_json::json;
+use wasmconnect::runtime::TaskLimits;
+use wasmconnect_e2e::*;
+
+const ROWS: i64 = 200_000;
+const WAIT: Duration = Duration::from_secs(180);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_table_streams_within_a_small_memory_cap() {
+    let db = AnyDb::create(false, "large").await;
+    db.exec("CREATE TABLE big (id int auto_increment primary key, payload varchar(100) not null)").await;
+    db.exec(&format!("INSERT INTO big (payload) SELECT CONCAT('row number ', seq, ' with some padding text') FROM seq_1_to_{ROWS}")).await;
+    let data = tempfile::tempdir().unwrap();
+    let limits = TaskLimits { memory_bytes: 16 << 20, call_timeout: Duration::from_secs(60) };
+    let worker = start_worker_with_limits(data.path(), limits).await;
+    let api = Api::new(&worker);
+    let incrementing = jdbc_source("large-inc", &db, json!({"mode": "incrementing", "table.whitelist": "big", "topic.prefix": "inc_", "batch.max.rows": "5000"}));
+    let bulk = jdbc_source(
+        "large-bulk",
+        &db,
+        json!({"mode": "bulk", "table.whitelist": "big", "topic.prefix": "bulk_", "batch.max.rows": "5000", "poll.interval.ms": "600000"}),
+    );
+    assert_eq!(api.post("/connectors", &incrementing).await.0, 201);
+    assert_eq!(api.post("/connectors", &bulk).await.0, 201);
+
+    for (connector, topic) in [("large-inc", "inc_big"), ("large-bulk", "bulk_big")] {
+        eventually(&format!("{ROWS} records on {topic}"), WAIT, || async {
+            let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+            assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+            (api.topic_size(topic).await >= ROWS).then_some(())
+        })
+        .await;
+        let first = api.topic_values_from(topic, 0, 1).await;
+        let last = api.topic_values_from(topic, ROWS - 1, 1).await;
+        assert_eq!((first[0]["payload"]["id"].as_i64(), last[0]["payload"]["id"].as_i64()), (Some(1), Some(ROWS)), "{topic}");
+    }
+    assert_eq!(api.topic_size("bulk_big").await, ROWS, "one bulk pass so far");
+    let (_, committed) = api.get("/connectors/large-inc/offsets").await;
+    assert_eq!(committed["offsets"][0]["offset"], json!({"incrementing": ROWS}));
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
