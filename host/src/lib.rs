@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod herder;
 pub mod loggers;
+pub mod metrics;
 pub mod rest;
 pub mod runtime;
 pub mod standalone;

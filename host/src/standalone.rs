@@ -139,6 +139,7 @@ fn start_herder(
         runtime,
         tokio,
         worker_config: config.worker_config,
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     });
     Ok((Herder::start(ctx, registry)?, log))
 }

@@ -29,6 +29,8 @@ async fn misbehaving_plugins_fail_alone() {
         })
         .await;
         assert!(trace.contains("trapped") && trace.contains(expected), "{name}: {trace}");
+        assert!(trace.contains("wasm backtrace"), "{name}: where in the plugin: {trace}");
+        assert!(!trace.contains("tokio::runtime"), "{name}: the host's own frames say nothing about the plugin: {trace}");
     }
     // The healthy connector kept producing throughout, and keeps going.
     let before = api.topic_values("healthy-out").await.len();

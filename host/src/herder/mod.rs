@@ -132,6 +132,10 @@ impl Herder {
         self.ctx.status.worker_id()
     }
 
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.ctx.metrics
+    }
+
     pub fn registry(&self) -> &PluginRegistry {
         &self.registry
     }

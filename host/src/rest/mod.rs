@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::document())
         .routes(routes!(root))
         .routes(routes!(health))
+        .routes(routes!(metrics))
         .merge(connectors::routes())
         .merge(plugins::routes())
         .merge(admin::routes())
@@ -82,6 +83,16 @@ struct Health {
     responses((status = 200, body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health { status: "healthy", message: "The worker has restored its connectors and serves requests." })
+}
+
+/// Prometheus scrapes this: the OpenMetrics text format.
+#[utoipa::path(get, path = "/metrics", tag = "worker", summary = "Task and plugin metrics for Prometheus",
+    responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.herder.metrics().encode(),
+    )
 }
 
 /// A JSON request body whose parse errors come back in the Kafka Connect error format

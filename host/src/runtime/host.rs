@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmconnect_db::{ConnectionConfig, Database, Pools};
-use wasmtime::StoreLimits;
+use super::limits::MeteredLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -38,13 +38,13 @@ pub struct TaskState {
     /// The plugin's standard error, where a Rust panic message goes; shown with a trap.
     stderr: MemoryOutputPipe,
     table: ResourceTable,
-    pub(super) limits: StoreLimits,
+    pub(super) limits: MeteredLimits,
     ctx: TaskContext,
     db: Option<Database>,
 }
 
 impl TaskState {
-    pub(super) fn new(ctx: TaskContext, limits: StoreLimits) -> TaskState {
+    pub(super) fn new(ctx: TaskContext, limits: MeteredLimits) -> TaskState {
         // No preopened directories, no environment, no network: the default WASI context
         // grants nothing beyond clocks and random numbers.
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);

@@ -41,10 +41,11 @@ impl From<types::ConnectorError> for PluginError {
 }
 
 /// A trap, with what the plugin last wrote to standard error (a panic message goes there)
-/// and the wasm backtrace: what a plugin author needs to find the bug.
+/// and the wasm backtrace: what a plugin author needs to find the bug. The host's own native
+/// backtrace, which `{:?}` would add, says nothing about the plugin and is left out.
 fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
     let stderr = store.data().stderr_tail();
-    let backtrace = format!("{e:?}");
+    let backtrace = e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n");
     PluginError::Trap(if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") })
 }
 
@@ -62,6 +63,11 @@ pub(super) struct Sandbox {
 impl Sandbox {
     pub(super) fn new(store: Store<TaskState>, deadline: u64) -> Sandbox {
         Sandbox { store, deadline }
+    }
+
+    /// Linear memory the instance holds now.
+    pub(super) fn memory_bytes(&self) -> usize {
+        self.store.data().limits.memory_bytes()
     }
 
     pub(super) fn call<T>(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<T>) -> Result<T, PluginError> {
@@ -117,6 +123,10 @@ impl SourceInstance {
             .map(|r| decode_source_record(r, &schemas))
             .collect::<Result<_, _>>()?;
         Ok((records, wait))
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.sandbox.memory_bytes()
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
@@ -199,6 +209,10 @@ impl SinkInstance {
         let batch = types::SinkBatch { schemas: interner.into_table(), records };
         let task = self.bindings.wasmconnect_connector_sink_task();
         Ok(self.sandbox.call(|s| task.call_put(s, &batch))??)
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.sandbox.memory_bytes()
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {

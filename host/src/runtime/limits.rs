@@ -24,3 +24,35 @@ impl TaskLimits {
         (self.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }
 }
+
+/// The store's limiter: enforces the memory cap and keeps count of the linear memory the
+/// instance holds, for the `wasm_memory_bytes` metric.
+pub struct MeteredLimits {
+    limits: wasmtime::StoreLimits,
+    memory_bytes: usize,
+}
+
+impl MeteredLimits {
+    pub fn new(limits: wasmtime::StoreLimits) -> MeteredLimits {
+        MeteredLimits { limits, memory_bytes: 0 }
+    }
+
+    /// Linear memory of every memory of the instance.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
+}
+
+impl wasmtime::ResourceLimiter for MeteredLimits {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_bytes += desired - current;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+}

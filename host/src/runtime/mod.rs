@@ -102,7 +102,7 @@ impl Runtime {
             // an allocation failure somewhere inside the plugin.
             .trap_on_grow_failure(true)
             .build();
-        let mut store = Store::new(&self.engine, TaskState::new(ctx, limits));
+        let mut store = Store::new(&self.engine, TaskState::new(ctx, limits::MeteredLimits::new(limits)));
         store.limiter(|state| &mut state.limits);
         // Instantiation runs the component's initialisers, under the same budget as a call.
         store.set_epoch_deadline(self.limits.deadline_ticks());

@@ -57,6 +57,10 @@ impl TransformInstance {
         Ok(self.sandbox.call(|s| guest.call_configure_predicate(s, class, &config))??)
     }
 
+    pub fn memory_bytes(&self) -> usize {
+        self.sandbox.memory_bytes()
+    }
+
     pub fn apply(&mut self, steps: &[Step], records: &[TransformRecord]) -> Result<Transformed, PluginError> {
         let batch = encode(records);
         let guest = self.bindings.wasmconnect_connector_transform();

@@ -15,6 +15,7 @@ use crate::runtime::registry::{ClassManifest, ClassRef};
 use crate::runtime::{Plugin, PluginRegistry, Step, TransformInstance, TransformRecord, Transformed};
 
 use super::{TaskSpec, WorkerContext};
+use crate::metrics::TaskMetrics;
 
 /// A connector's chain, resolved against the installed plugins.
 #[derive(Clone, Debug, Default)]
@@ -225,13 +226,19 @@ impl TransformChain {
     }
 
     /// Runs the chain; origins and failures index `records`.
-    pub fn apply(&mut self, records: Vec<TransformRecord>) -> Result<Transformed, String> {
+    pub fn apply(&mut self, records: Vec<TransformRecord>, metrics: &TaskMetrics) -> Result<Transformed, String> {
         let mut current: Vec<(usize, TransformRecord)> = records.into_iter().enumerate().collect();
         let mut failures = Vec::new();
         for (at, steps) in &self.stages {
             let (origins, inputs): (Vec<usize>, Vec<TransformRecord>) = current.into_iter().unzip();
             let (plugin, instance) = &mut self.instances[*at];
-            let out = instance.apply(steps, &inputs).map_err(|e| format!("the transforms of plugin {} failed: {e}", plugin.manifest.name))?;
+            let started = std::time::Instant::now();
+            let out = instance.apply(steps, &inputs);
+            metrics.call("apply", started.elapsed(), instance.memory_bytes());
+            let out = out.map_err(|e| {
+                metrics.failed_call(&e);
+                format!("the transforms of plugin {} failed: {e}", plugin.manifest.name)
+            })?;
             failures.extend(out.failures.into_iter().map(|(i, message)| (origins[i], message)));
             current = out.records.into_iter().map(|(i, record)| (origins[i], record)).collect();
         }

@@ -35,6 +35,7 @@ pub struct WorkerContext {
     pub tokio: tokio::runtime::Handle,
     /// Worker-level properties: converter defaults and the like.
     pub worker_config: BTreeMap<String, String>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl WorkerContext {

@@ -5,11 +5,12 @@
 //! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
 
 use super::chain::TransformChain;
+use crate::metrics::TaskMetrics;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
 use crate::runtime::{PluginError, SinkInstance, SinkRecord, TransformRecord};
 
@@ -25,6 +26,7 @@ struct SinkTask<'a> {
     topics: Vec<String>,
     converters: Converters,
     chain: Option<TransformChain>,
+    metrics: TaskMetrics,
     tolerate_all: bool,
     dead_letter_topic: Option<String>,
     /// Next offset to read per partition.
@@ -48,6 +50,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         topics,
         converters,
         chain: TransformChain::start(ctx, spec)?,
+        metrics: TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id),
         tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
         dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
         positions: BTreeMap::new(),
@@ -72,6 +75,7 @@ impl SinkTask<'_> {
                 self.ctx.log.wait_for_append(seen, IDLE_WAIT);
                 continue;
             }
+            self.metrics.read(records.len());
             self.deliver(instance, records, stop)?;
         }
         Ok(())
@@ -126,9 +130,19 @@ impl SinkTask<'_> {
         }
         let (mut converted, mut originals) = self.transform(converted, originals)?;
         let mut failures = 0;
+        let started = Instant::now();
         while !converted.is_empty() {
-            match instance.put(&converted) {
-                Ok(()) => break,
+            let call = Instant::now();
+            let put = instance.put(&converted);
+            self.metrics.call("put", call.elapsed(), instance.memory_bytes());
+            if let Err(e) = &put {
+                self.metrics.failed_call(e);
+            }
+            match put {
+                Ok(()) => {
+                    self.metrics.sent(converted.len(), started.elapsed());
+                    break;
+                }
                 Err(PluginError::Record { index, message }) if (index as usize) < converted.len() => {
                     let index = index as usize;
                     self.tolerate(&originals[index], &message)?;
@@ -169,7 +183,9 @@ impl SinkTask<'_> {
                 headers: r.headers,
             })
             .collect();
-        let out = chain.apply(inputs)?;
+        let count = originals.len();
+        let out = chain.apply(inputs, &self.metrics)?;
+        self.metrics.dropped(count - out.records.len() - out.failures.len());
         for (index, message) in &out.failures {
             self.tolerate(&originals[*index], &format!("a transform failed: {message}"))?;
         }
@@ -220,6 +236,7 @@ impl SinkTask<'_> {
     /// With `errors.tolerance=all` a bad record goes to the dead-letter queue (if one is
     /// configured) and the task carries on; otherwise the task fails on it.
     fn tolerate(&self, record: &ConsumerRecord, message: &str) -> Result<(), String> {
+        self.metrics.record_errors(1);
         if !self.tolerate_all {
             return Err(format!(
                 "{message}\n(The task stopped here so that no record is lost. Fix the data or the converter \
@@ -254,16 +271,15 @@ impl SinkTask<'_> {
         self.ctx
             .log
             .append(vec![dead])
-            .map(|_| ())
+            .map(|_| self.metrics.dead_lettered())
             .map_err(|e| format!("{message}; writing it to the dead-letter queue {topic} failed too: {e}"))
     }
 
     fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
         let positions: Vec<(TopicPartition, i64)> = next.into_iter().collect();
-        self.ctx
-            .group_offsets
-            .commit(self.ctx.log.as_ref(), &self.group, &positions)
-            .map_err(|e| format!("cannot commit the positions of {}: {e}", self.group))?;
+        let committed = self.ctx.group_offsets.commit(self.ctx.log.as_ref(), &self.group, &positions);
+        self.metrics.committed(committed.is_ok());
+        committed.map_err(|e| format!("cannot commit the positions of {}: {e}", self.group))?;
         self.positions.extend(positions);
         Ok(())
     }

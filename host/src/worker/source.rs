@@ -2,11 +2,12 @@
 //! with their source offsets in one atomic write, so a crash can neither lose nor repeat them.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmconnect_log::ProducerRecord;
 
 use super::chain::TransformChain;
+use crate::metrics::TaskMetrics;
 use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
 
@@ -28,7 +29,8 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     instance.start().map_err(|e| e.to_string())?;
-    let mut polling = Polling { spec, instance: &mut instance, chain: chain.as_mut(), tolerate_all: tolerates_all(spec) };
+    let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
+    let mut polling = Polling { spec, instance: &mut instance, chain: chain.as_mut(), tolerate_all: tolerates_all(spec), metrics: &metrics };
     let result = pipeline(ctx, spec, stop, &mut polling, &converters);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
@@ -41,13 +43,14 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
 /// the task stops, every polled batch is appended before the plugin is stopped; after a
 /// crash, a polled batch that was not appended was not committed either, and is read again.
 fn pipeline(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal, polling: &mut Polling, converters: &Converters) -> Result<(), String> {
+    let polling_metrics = polling.metrics;
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
         let appender = std::thread::Builder::new()
             .name(format!("{}-{}-append", spec.connector, spec.id))
             .spawn_scoped(scope, move || {
                 for records in received {
-                    write(ctx, &spec.connector, spec.id, records, converters)?;
+                    write(ctx, spec, records, converters, polling_metrics)?;
                 }
                 Ok(())
             })
@@ -71,6 +74,7 @@ struct Polling<'a> {
     instance: &'a mut SourceInstance,
     chain: Option<&'a mut TransformChain>,
     tolerate_all: bool,
+    metrics: &'a TaskMetrics,
 }
 
 impl Polling<'_> {
@@ -92,7 +96,10 @@ impl Polling<'_> {
             });
         }
         let Some(chain) = self.chain.as_deref_mut() else { return Ok(Polled { records, offsets }) };
-        let out = chain.apply(records)?;
+        let inputs = records.len();
+        let out = chain.apply(records, self.metrics)?;
+        self.metrics.dropped(inputs - out.records.len() - out.failures.len());
+        self.metrics.record_errors(out.failures.len());
         for (_, message) in out.failures {
             if !self.tolerate_all {
                 return Err(format!(
@@ -115,13 +122,17 @@ fn poll_until_stopped(
     let mut failures = 0;
     // The appender only ends early on an error, which then ends the task too.
     while !stop.stopped() && !appender_gone() {
-        let wait = match polling.instance.poll() {
+        let started = Instant::now();
+        let polled = polling.instance.poll();
+        polling.metrics.call("poll", started.elapsed(), polling.instance.memory_bytes());
+        let wait = match polled {
             Ok((records, wait)) if records.is_empty() => {
                 failures = 0;
                 wait.max(MIN_IDLE_WAIT)
             }
             Ok((records, wait)) => {
                 failures = 0;
+                polling.metrics.polled(records.len());
                 if batches.send(polling.transform(records)?).is_err() {
                     // The appender failed; its error is reported.
                     return Ok(());
@@ -133,7 +144,10 @@ fn poll_until_stopped(
                 tracing::warn!(connector = %polling.spec.connector, attempt = failures, "poll failed, retrying: {message}");
                 backoff(failures)
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => {
+                polling.metrics.failed_call(&e);
+                return Err(e.to_string());
+            }
         };
         if !wait.is_zero() && stop.wait(wait) {
             break;
@@ -142,7 +156,8 @@ fn poll_until_stopped(
     Ok(())
 }
 
-fn write(ctx: &WorkerContext, connector: &str, task: u32, polled: Polled, converters: &Converters) -> Result<(), String> {
+fn write(ctx: &WorkerContext, spec: &TaskSpec, polled: Polled, converters: &Converters, metrics: &TaskMetrics) -> Result<(), String> {
+    let (connector, task) = (spec.connector.as_str(), spec.id);
     let Polled { records, offsets: latest } = polled;
     let mut batch = Vec::with_capacity(records.len() + latest.len());
     for record in records {
@@ -160,7 +175,11 @@ fn write(ctx: &WorkerContext, connector: &str, task: u32, polled: Polled, conver
     for topic in written {
         ctx.status.topic_used(connector, topic, task);
     }
-    ctx.log.append(batch).map_err(|e| format!("cannot write to the topic log: {e}"))?;
+    let written = batch.len() - committed.len();
+    let appended = ctx.log.append(batch);
+    metrics.committed(appended.is_ok());
+    appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
+    metrics.written(written);
     for (partition, offset) in committed {
         ctx.source_offsets.remember(connector, partition, Some(offset));
     }
