@@ -18,7 +18,7 @@ use wasmconnect_db::Pools;
 use wasmconnect_log::TopicLog;
 
 use crate::herder::status::{State, StatusStore};
-use crate::runtime::{Plugin, PluginKind, Runtime, TaskContext};
+use crate::runtime::{Plugin, PluginError, PluginKind, Runtime, TaskContext};
 
 pub use chain::ChainSpec;
 pub use convert::Converters;
@@ -152,6 +152,26 @@ impl RestartPolicy {
 }
 
 /// How long to wait before retrying after the `attempt`-th retriable error in a row.
+/// Calls a plugin's `start` until it succeeds, retrying a retriable failure (the database is
+/// not up yet, say) with backoff as a poll would be. `Ok(false)`: the task was stopped
+/// meanwhile.
+fn start_plugin(spec: &TaskSpec, stop: &StopSignal, mut start: impl FnMut() -> Result<(), PluginError>) -> Result<bool, String> {
+    let mut attempt = 0;
+    loop {
+        match start() {
+            Ok(()) => return Ok(true),
+            Err(PluginError::Retriable(message)) => {
+                attempt += 1;
+                tracing::warn!(connector = %spec.connector, task = spec.id, attempt, "start failed, retrying: {message}");
+                if stop.wait(backoff(attempt)) {
+                    return Ok(false);
+                }
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << attempt.min(8)).min(10_000))
 }

@@ -11,7 +11,7 @@ use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
-use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
+use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff, start_plugin};
 use crate::runtime::{PluginError, SinkInstance, SinkRecord, TransformRecord};
 
 /// Records handed to one `put`, like the consumer's `max.poll.records`.
@@ -57,7 +57,9 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     };
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
-    instance.start().map_err(|e| e.to_string())?;
+    if !start_plugin(spec, stop, || instance.start())? {
+        return Ok(());
+    }
     let result = task.consume_until_stopped(&mut instance, stop);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");

@@ -9,7 +9,7 @@ use wasmconnect_log::ProducerRecord;
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
 use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
-use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff};
+use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff, start_plugin};
 
 /// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
 /// plugin that keeps answering "nothing yet, poll again" cannot spin a core.
@@ -28,7 +28,9 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let mut chain = TransformChain::start(ctx, spec)?;
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
-    instance.start().map_err(|e| e.to_string())?;
+    if !start_plugin(spec, stop, || instance.start())? {
+        return Ok(());
+    }
     let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
     let mut polling = Polling { spec, instance: &mut instance, chain: chain.as_mut(), tolerate_all: tolerates_all(spec), metrics: &metrics };
     let result = pipeline(ctx, spec, stop, &mut polling, &converters);

@@ -1,0 +1,40 @@
+//! A task whose database is down when it starts waits for it, retrying with backoff, instead
+//! of failing: the connector comes up on its own once the database does.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wasmconnect_e2e::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_whose_database_is_down_at_start_waits_for_it() {
+    let db = TestDb::create("startoutage").await;
+    let proxy = TcpProxy::start("127.0.0.1:3306").await;
+    proxy.cut();
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let envelope = json!({
+        "schema": {"type": "struct", "optional": false, "fields": [{"type": "int64", "optional": false, "field": "id"}]},
+        "payload": {"id": 1}
+    });
+    assert_eq!(api.post("/topics/events/records", &json!([{"value": envelope.to_string()}])).await.0, 200);
+
+    let mut sink = sink_config(&db);
+    sink["config"]["topics"] = json!("events");
+    sink["config"]["connection.url"] = json!(format!("jdbc:mysql://127.0.0.1:{}/{}", proxy.port, db.name));
+    assert_eq!(api.post("/connectors", &sink).await.0, 201);
+    // Several start attempts fail meanwhile; the task is not given up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, status) = api.get("/connectors/my-sink-connect/status").await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    assert_eq!(db.count("events").await, None);
+
+    proxy.restore();
+    eventually("the record once the database is back", WAIT, || async { (db.count("events").await == Some(1)).then_some(()) }).await;
+
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
