@@ -84,6 +84,7 @@ impl Standalone {
         let herder = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
         let log = herder.1;
         let herder = Arc::new(herder.0);
+        crate::herder::spawn_reconfiguration_monitor(&herder);
         let (stop_server, stopped) = oneshot::channel();
         let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers });
         let server = tokio::spawn(async move {

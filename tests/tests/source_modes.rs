@@ -295,6 +295,42 @@ async fn tasks_max_splits_the_tables() {
     db.drop_database().await;
 }
 
+/// With room for more tasks, a table created while the connector runs gets the split
+/// redone: the host asks the connector again every table.poll.interval.ms and restarts its
+/// tasks with the new configs; every row still arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_table_is_split_onto_a_second_task() {
+    let db = AnyDb::create(false, "resplit").await;
+    db.exec("CREATE TABLE t1 (id int auto_increment primary key, v int)").await;
+    db.exec("INSERT INTO t1 (v) VALUES (1), (2)").await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let mut config = jdbc_source("resplit", &db, json!({"mode": "incrementing", "topic.prefix": "rs_", "table.poll.interval.ms": "300"}));
+    config["config"]["tasks.max"] = json!("2");
+    assert_eq!(api.post("/connectors", &config).await.0, 201);
+    payloads(&api, "rs_t1", 2).await;
+    let (_, status) = api.get("/connectors/resplit/status").await;
+    assert_eq!(status["tasks"].as_array().unwrap().len(), 1, "one table, one task: {status}");
+
+    db.exec("CREATE TABLE t2 (id int auto_increment primary key, v int)").await;
+    db.exec("INSERT INTO t2 (v) VALUES (3), (4), (5)").await;
+    eventually("a second task", Duration::from_secs(30), || async {
+        let (_, status) = api.get("/connectors/resplit/status").await;
+        let tasks = status["tasks"].as_array().unwrap().clone();
+        (tasks.len() == 2 && tasks.iter().all(|t| t["state"] == "RUNNING")).then_some(())
+    })
+    .await;
+    payloads(&api, "rs_t2", 3).await;
+    db.exec("INSERT INTO t1 (v) VALUES (6)").await;
+    payloads(&api, "rs_t1", 3).await;
+    settle().await;
+    assert_eq!(api.topic_size("rs_t1").await, 3, "t1's rows once each, across the restart");
+    assert_eq!(api.topic_size("rs_t2").await, 3);
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
+
 /// A restart resumes each table from its committed offset, in timestamp+incrementing mode
 /// too: rows written while the worker was down arrive, none twice.
 async fn restart_resumes(postgres: bool) {

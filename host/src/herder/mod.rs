@@ -3,6 +3,9 @@
 //! brings back exactly the connectors that existed.
 
 pub mod config_store;
+mod reconfigure;
+
+pub use reconfigure::spawn_monitor as spawn_reconfiguration_monitor;
 mod secrets;
 pub mod status;
 pub mod validate;
@@ -78,6 +81,8 @@ struct Connector {
     target: TargetState,
     task_configs: Vec<Config>,
     tasks: BTreeMap<u32, TaskHandle>,
+    /// When to ask the plugin for its split again, if it asked to be asked.
+    recheck: Option<reconfigure::Recheck>,
 }
 
 impl Connector {
@@ -414,8 +419,8 @@ impl Herder {
         self.configs.put_target_state(name, target)?;
         if target == TargetState::Paused && !connector.task_configs.is_empty() {
             // Pausing keeps the task configs: the same tasks come back on resume.
-            let Connector { config, plugin, task_configs, .. } = connector;
-            let paused = Connector { config, plugin, target, task_configs, tasks: BTreeMap::new() };
+            let Connector { config, plugin, task_configs, recheck, .. } = connector;
+            let paused = Connector { config, plugin, target, task_configs, tasks: BTreeMap::new(), recheck };
             self.ctx.status.connector(name, State::Paused, None);
             for id in 0..paused.task_configs.len() as u32 {
                 self.ctx.status.task(name, id, State::Paused, None);
@@ -482,7 +487,7 @@ impl Herder {
     /// Asks the plugin to split the work, records the task configs and starts the tasks. A
     /// failure here leaves the connector in place, FAILED with the reason, as in Kafka Connect.
     fn build_connector(&self, name: &str, config: Config, plugin: Arc<Plugin>, target: TargetState) -> Connector {
-        let mut connector = Connector { config, plugin, target, task_configs: Vec::new(), tasks: BTreeMap::new() };
+        let mut connector = Connector { config, plugin, target, task_configs: Vec::new(), tasks: BTreeMap::new(), recheck: None };
         self.ctx.status.remove_tasks(name);
         if target == TargetState::Stopped {
             if let Err(e) = self.configs.put_tasks(name, &[]) {
@@ -491,8 +496,11 @@ impl Herder {
             self.ctx.status.connector(name, State::Stopped, None);
             return connector;
         }
-        let task_configs = match self.generate_task_configs(name, &connector) {
-            Ok(task_configs) => task_configs,
+        let task_configs = match self.generate_task_configs(name, &connector.config, &connector.plugin) {
+            Ok((task_configs, recheck)) => {
+                connector.recheck = recheck.map(reconfigure::Recheck::new);
+                task_configs
+            }
             Err(e) => {
                 self.ctx.status.connector(name, State::Failed, Some(e.to_string()));
                 return connector;
@@ -522,29 +530,32 @@ impl Herder {
         }
     }
 
-    fn generate_task_configs(&self, name: &str, connector: &Connector) -> Result<Vec<Config>, PluginError> {
-        let max_tasks = connector.config.get("tasks.max").and_then(|m| m.trim().parse().ok()).unwrap_or(1);
-        let ctx = self.ctx.task_context(name, None, &connector.config).map_err(PluginError::Config)?;
+    /// The task configs, and how often the plugin wants them generated again.
+    fn generate_task_configs(&self, name: &str, config: &Config, plugin: &Arc<Plugin>) -> Result<(Vec<Config>, Option<std::time::Duration>), PluginError> {
+        let max_tasks = config.get("tasks.max").and_then(|m| m.trim().parse().ok()).unwrap_or(1);
+        let ctx = self.ctx.task_context(name, None, &config).map_err(PluginError::Config)?;
         let runtime = &self.ctx.runtime;
-        let configs = match connector.plugin.manifest.kind {
-            PluginKind::Source => runtime.source(&connector.plugin, ctx)?.task_configs(max_tasks)?,
-            PluginKind::Sink => runtime.sink(&connector.plugin, ctx)?.task_configs(max_tasks)?,
+        let split = match plugin.manifest.kind {
+            PluginKind::Source => runtime.source(plugin, ctx)?.task_configs(max_tasks)?,
+            PluginKind::Sink => runtime.sink(plugin, ctx)?.task_configs(max_tasks)?,
             PluginKind::Transforms => {
-                return Err(PluginError::Config(format!("{} offers transforms; it is not a connector", connector.plugin.manifest.name)));
+                return Err(PluginError::Config(format!("{} offers transforms; it is not a connector", plugin.manifest.name)));
             }
         };
         // The plugin saw resolved provider references; what it hands back unchanged goes back
         // to the reference, so no resolved secret reaches connect-configs or the REST API.
-        let resolved = providers::resolve(&connector.config).map_err(PluginError::Config)?;
+        let resolved = providers::resolve(&config).map_err(PluginError::Config)?;
         // A task always carries the connector's own settings (converters, errors.*) as well.
-        Ok(configs
+        let configs = split
+            .configs
             .into_iter()
             .map(|task| {
-                let mut merged = connector.config.clone();
+                let mut merged = config.clone();
                 merged.extend(task.into_iter().filter(|(k, v)| resolved.get(k) != Some(v)));
                 merged
             })
-            .collect())
+            .collect();
+        Ok((configs, split.recheck))
     }
 
     /// Takes the connector out and stops its tasks (each commits what it finished).

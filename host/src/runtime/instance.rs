@@ -53,6 +53,12 @@ fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
     config.into_iter().collect()
 }
 
+/// How a connector splits its work: one config per task, and how often to ask again.
+pub struct TaskSplit {
+    pub configs: Vec<BTreeMap<String, String>>,
+    pub recheck: Option<std::time::Duration>,
+}
+
 /// A task's store, and how every call into its plugin is made: under the call deadline,
 /// with a trap turned into `PluginError::Trap`.
 pub(super) struct Sandbox {
@@ -101,9 +107,11 @@ impl SourceInstance {
         SourceInstance { sandbox, bindings }
     }
 
-    pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
+    pub fn task_configs(&mut self, max_tasks: u32) -> Result<TaskSplit, PluginError> {
         let connector = self.bindings.wasmconnect_connector_connector();
-        Ok(self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect())
+        let configs = self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect();
+        let interval = self.sandbox.call(|s| connector.call_reconfigure_interval_ms(s))?;
+        Ok(TaskSplit { configs, recheck: interval.map(|ms| std::time::Duration::from_millis(ms.max(1).into())) })
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {
@@ -178,9 +186,11 @@ impl SinkInstance {
         SinkInstance { sandbox, bindings }
     }
 
-    pub fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<BTreeMap<String, String>>, PluginError> {
+    pub fn task_configs(&mut self, max_tasks: u32) -> Result<TaskSplit, PluginError> {
         let connector = self.bindings.wasmconnect_connector_connector();
-        Ok(self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect())
+        let configs = self.sandbox.call(|s| connector.call_task_configs(s, max_tasks))??.into_iter().map(config_map).collect();
+        let interval = self.sandbox.call(|s| connector.call_reconfigure_interval_ms(s))?;
+        Ok(TaskSplit { configs, recheck: interval.map(|ms| std::time::Duration::from_millis(ms.max(1).into())) })
     }
 
     pub fn start(&mut self) -> Result<(), PluginError> {

@@ -18,7 +18,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
 pub use host::{OffsetReader, TaskContext};
-pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance};
+pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance, TaskSplit};
 pub use limits::TaskLimits;
 pub use registry::{Plugin, PluginKind, PluginRegistry};
 pub use transform::{Step, TransformInstance, TransformRecord, Transformed};

@@ -144,16 +144,29 @@ impl Source for JdbcSource {
             log::warn(&format!("no table of database {} matches the connector's table settings yet; its task looks for them", location.database));
         }
         let groups = split(&tables, max_tasks);
-        let discover = groups.len() == 1;
+        if groups.len() <= 1 {
+            // One task reads every table and finds new ones itself; its config does not
+            // list them, so it stays the same (and the task running) as tables come and go.
+            let mut task = config.clone();
+            task.set(DISCOVER_KEY, "true");
+            return Ok(vec![task.to_pairs()]);
+        }
         Ok(groups
             .into_iter()
             .map(|group| {
                 let mut task = config.clone();
                 task.set(TABLES_KEY, encode_tables(&group));
-                task.set(DISCOVER_KEY, discover.to_string());
+                task.set(DISCOVER_KEY, "false");
                 task.to_pairs()
             })
             .collect())
+    }
+
+    /// Tables come and go; the host asks for the split again this often and restarts the
+    /// tasks when it changed (a second task once there are tables enough, say).
+    fn reconfigure_interval_ms(config: &Config) -> Option<u32> {
+        let settings = Settings::parse(config).ok()?;
+        settings.query.is_none().then(|| settings.table_poll_interval_ms.try_into().unwrap_or(u32::MAX))
     }
 
     /// Checks the settings only: the database is first used by `poll`, where a connection

@@ -116,6 +116,13 @@ pub trait Source: Sized + 'static {
         Ok(vec![config.to_pairs()])
     }
 
+    /// How often the host should call [`Source::task_configs`] again, when the split can
+    /// change while the connector runs (new tables appear, say). By default never.
+    fn reconfigure_interval_ms(config: &Config) -> Option<u32> {
+        let _ = config;
+        None
+    }
+
     fn start(config: Config) -> Result<Self, ConnectorError>;
 
     /// Returns what was read since the last poll. Keep it short: the host calls again, after
@@ -131,6 +138,12 @@ pub trait Sink: Sized + 'static {
     /// `max_tasks` copies of the connector's config.
     fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
         Ok(vec![config.to_pairs(); max_tasks.max(1) as usize])
+    }
+
+    /// How often the host should call [`Sink::task_configs`] again; by default never.
+    fn reconfigure_interval_ms(config: &Config) -> Option<u32> {
+        let _ = config;
+        None
     }
 
     fn start(config: Config) -> Result<Self, ConnectorError>;
@@ -157,6 +170,10 @@ macro_rules! source_plugin {
         impl $crate::source_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSource {
             fn task_configs(max_tasks: u32) -> Result<$crate::TaskConfigs, $crate::ConnectorError> {
                 <$plugin as $crate::Source>::task_configs(&$crate::Config::load(), max_tasks)
+            }
+
+            fn reconfigure_interval_ms() -> Option<u32> {
+                <$plugin as $crate::Source>::reconfigure_interval_ms(&$crate::Config::load())
             }
         }
 
@@ -199,6 +216,10 @@ macro_rules! sink_plugin {
         impl $crate::sink_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSink {
             fn task_configs(max_tasks: u32) -> Result<$crate::TaskConfigs, $crate::ConnectorError> {
                 <$plugin as $crate::Sink>::task_configs(&$crate::Config::load(), max_tasks)
+            }
+
+            fn reconfigure_interval_ms() -> Option<u32> {
+                <$plugin as $crate::Sink>::reconfigure_interval_ms(&$crate::Config::load())
             }
         }
 
