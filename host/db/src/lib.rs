@@ -5,6 +5,7 @@
 mod error;
 mod mysql;
 mod postgres;
+mod sqlite;
 mod url;
 mod value;
 
@@ -46,6 +47,7 @@ pub struct Database {
 enum Pool {
     MySql(sqlx::MySqlPool),
     Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
 }
 
 impl Database {
@@ -56,6 +58,7 @@ impl Database {
         match &database.pool {
             Pool::MySql(pool) => drop(database.acquire(pool).await?),
             Pool::Postgres(pool) => drop(database.acquire(pool).await?),
+            Pool::Sqlite(pool) => drop(database.acquire(pool).await?),
         }
         Ok(database)
     }
@@ -74,6 +77,12 @@ impl Database {
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_lazy_with(config.postgres_options()),
             ),
+            Dialect::Sqlite => Pool::Sqlite(
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_lazy_with(config.sqlite_options()),
+            ),
         };
         let endpoint = Endpoint {
             name: config.describe(),
@@ -87,6 +96,7 @@ impl Database {
         match self.pool {
             Pool::MySql(_) => Dialect::MySql,
             Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
@@ -96,6 +106,7 @@ impl Database {
         match &self.pool {
             Pool::MySql(pool) => mysql::query(&mut *self.acquire(pool).await?, sql, params).await,
             Pool::Postgres(pool) => postgres::query(&mut *self.acquire(pool).await?, sql, params).await,
+            Pool::Sqlite(pool) => sqlite::query(&mut *self.acquire(pool).await?, sql, params).await,
         }
     }
 
@@ -105,6 +116,7 @@ impl Database {
         match &self.pool {
             Pool::MySql(pool) => mysql::execute(&mut *self.acquire(pool).await?, statements).await,
             Pool::Postgres(pool) => postgres::execute(&mut *self.acquire(pool).await?, statements).await,
+            Pool::Sqlite(pool) => sqlite::execute(&mut *self.acquire(pool).await?, statements).await,
         }
     }
 

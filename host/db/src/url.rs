@@ -3,6 +3,7 @@
 
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::SqlError;
 
@@ -10,9 +11,10 @@ use crate::SqlError;
 pub enum Dialect {
     MySql,
     Postgres,
+    Sqlite,
 }
 
-const FORMS: &str = "jdbc:mysql://HOST[:PORT]/DATABASE, jdbc:mariadb://HOST[:PORT]/DATABASE or jdbc:postgresql://HOST[:PORT]/DATABASE, optionally followed by ?user=USER&password=PASSWORD";
+const FORMS: &str = "jdbc:mysql://HOST[:PORT]/DATABASE, jdbc:mariadb://HOST[:PORT]/DATABASE or jdbc:postgresql://HOST[:PORT]/DATABASE, optionally followed by ?user=USER&password=PASSWORD, or jdbc:sqlite:PATH to an existing SQLite database file on the worker";
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ConnectionConfig {
@@ -43,6 +45,9 @@ impl ConnectionConfig {
     pub fn from_connector_config(url: &str, user: Option<&str>, password: Option<&str>) -> Result<ConnectionConfig, SqlError> {
         let invalid = |why: &str| SqlError::Denied(format!("connection.url {:?} {why}; expected {FORMS}", redact(url)));
         let rest = url.trim().strip_prefix("jdbc:").ok_or_else(|| invalid("does not start with jdbc:"))?;
+        if let Some(path) = rest.strip_prefix("sqlite:") {
+            return sqlite(path).ok_or_else(|| invalid("names no database file"));
+        }
         let (dialect, default_port) = match rest.split_once("://").map(|(scheme, _)| scheme) {
             Some("mysql" | "mariadb") => (Dialect::MySql, 3306),
             Some("postgresql") => (Dialect::Postgres, 5432),
@@ -95,6 +100,7 @@ impl ConnectionConfig {
         let kind = match self.dialect {
             Dialect::MySql => "MySQL",
             Dialect::Postgres => "PostgreSQL",
+            Dialect::Sqlite => return format!("SQLite database {}", self.database.as_deref().unwrap_or_default()),
         };
         let database = self.database.as_ref().map(|d| format!(" `{d}`")).unwrap_or_default();
         let user = self.user.as_ref().map(|u| format!(" as user `{u}`")).unwrap_or_default();
@@ -119,6 +125,11 @@ impl ConnectionConfig {
         options
     }
 
+    /// An existing file only: a connector must not create files on the worker by naming them.
+    pub(crate) fn sqlite_options(&self) -> SqliteConnectOptions {
+        SqliteConnectOptions::new().filename(self.database.as_deref().unwrap_or_default()).create_if_missing(false)
+    }
+
     pub(crate) fn postgres_options(&self) -> PgConnectOptions {
         let mut options = PgConnectOptions::new_without_pgpass()
             .host(&self.host)
@@ -136,6 +147,19 @@ impl ConnectionConfig {
         }
         options
     }
+}
+
+/// `jdbc:sqlite:PATH` (also `jdbc:sqlite://PATH`): the database file; no host, no user.
+fn sqlite(path: &str) -> Option<ConnectionConfig> {
+    let path = path.strip_prefix("//").unwrap_or(path);
+    (!path.is_empty()).then(|| ConnectionConfig {
+        dialect: Dialect::Sqlite,
+        host: String::new(),
+        port: 0,
+        database: Some(path.to_owned()),
+        user: None,
+        password: None,
+    })
 }
 
 /// The URL without a password, for error messages.

@@ -136,6 +136,7 @@ impl sql::Host for TaskState {
         Ok(match self.database()?.dialect() {
             wasmconnect_db::Dialect::MySql => sql::Dialect::Mysql,
             wasmconnect_db::Dialect::Postgres => sql::Dialect::Postgres,
+            wasmconnect_db::Dialect::Sqlite => sql::Dialect::Sqlite,
         })
     }
 

@@ -59,6 +59,7 @@ impl Catalog {
             Dialect::Postgres => {
                 "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
             }
+            Dialect::Sqlite => "SELECT name FROM pragma_table_info(?)",
         };
         let rows = sql::query(query, &[SqlValue::Text(table.to_owned())])
             .map_err(|e| sql_error(&format!("reading the columns of table {table:?}"), e))?;

@@ -71,11 +71,11 @@ pub fn can_delete(dialect: Dialect, table: &str, existing: Option<&[String]>, sh
     }
 }
 
-/// The fields without a column. MySQL column names are case-insensitive; PostgreSQL's
-/// quoted ones are not.
+/// The fields without a column. MySQL's and SQLite's column names are case-insensitive;
+/// PostgreSQL's quoted ones are not.
 fn missing_fields<'s>(dialect: Dialect, existing: &[String], fields: &'s [Field]) -> Vec<&'s Field> {
     let has = |name: &str| match dialect {
-        Dialect::Mysql => existing.iter().any(|c| c.eq_ignore_ascii_case(name)),
+        Dialect::Mysql | Dialect::Sqlite => existing.iter().any(|c| c.eq_ignore_ascii_case(name)),
         Dialect::Postgres => existing.iter().any(|c| c == name),
     };
     fields.iter().filter(|f| !has(&f.name)).collect()

@@ -73,19 +73,20 @@ pub fn default_literal(dialect: Dialect, schema: &Schema, value: &Value) -> Opti
 }
 
 /// A string literal. MySQL also treats backslashes as escapes (unless NO_BACKSLASH_ESCAPES is
-/// set), so they are doubled there; PostgreSQL's standard strings take them literally.
+/// set), so they are doubled there; PostgreSQL's and SQLite's standard strings take them
+/// literally.
 fn quoted_text(dialect: Dialect, text: &str) -> String {
     let escaped = text.replace('\'', "''");
     match dialect {
         Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
-        Dialect::Postgres => format!("'{escaped}'"),
+        Dialect::Postgres | Dialect::Sqlite => format!("'{escaped}'"),
     }
 }
 
 fn bytes_literal(dialect: Dialect, bytes: &[u8]) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
     match dialect {
-        Dialect::Mysql => format!("X'{hex}'"),
+        Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
         Dialect::Postgres => format!("'\\x{hex}'"),
     }
 }

@@ -1,6 +1,7 @@
 //! What the database's catalogs say: which tables there are (after `table.types`,
 //! `catalog.pattern`, `schema.pattern` and the include and exclude lists), their columns and
-//! their primary keys.
+//! their primary keys. SQLite has no information_schema: its `sqlite_master` and
+//! `pragma_table_info` say the same, and one database, `main`.
 
 use wasmconnect_sdk::sql::{self, Dialect, SqlValue};
 use wasmconnect_sdk::ConnectorError;
@@ -8,7 +9,7 @@ use wasmconnect_sdk::ConnectorError;
 use crate::columns::ColumnInfo;
 use crate::settings::Settings;
 
-/// A table: its owner (MySQL's database, PostgreSQL's schema) and its name.
+/// A table: its owner (MySQL's database, PostgreSQL's schema, SQLite's `main`) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableId {
     pub owner: String,
@@ -28,6 +29,7 @@ impl Location {
         let statement = match dialect {
             Dialect::Mysql => "SELECT DATABASE()",
             Dialect::Postgres => "SELECT current_database()::text",
+            Dialect::Sqlite => "SELECT 'main'",
         };
         let rows = sql::query(statement, &[])?;
         let database = rows.rows.first().and_then(|r| r.first()).and_then(text).ok_or_else(|| {
@@ -53,6 +55,11 @@ impl Location {
                     SqlValue::Text(settings.catalog_pattern.clone().unwrap_or_else(|| "%".into())),
                     SqlValue::Text(settings.schema_pattern.clone().unwrap_or_else(|| "%".into())),
                 ],
+            ),
+            Dialect::Sqlite => (
+                "SELECT 'main', name, CASE type WHEN 'table' THEN 'BASE TABLE' ELSE 'VIEW' END FROM sqlite_master \
+                 WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                vec![],
             ),
         };
         let rows = sql::query(statement, &params)?.rows;
@@ -97,8 +104,18 @@ impl Location {
                  ON t.typname = c.udt_name::text AND n.nspname = c.udt_schema::text \
                  WHERE c.table_schema::text = $1 AND c.table_name::text = $2 ORDER BY c.ordinal_position"
             }
+            // Declared types are free text; `sqlite_column` reads them by SQLite's affinity rules.
+            // An INTEGER PRIMARY KEY is the rowid, which grows by itself.
+            Dialect::Sqlite => {
+                "SELECT name, type, type, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 'YES' ELSE 'NO' END, NULL, NULL, \
+                 pk = 1 AND upper(type) = 'INTEGER' AND (SELECT COUNT(*) FROM pragma_table_info(?2) WHERE pk > 0) = 1 \
+                 FROM pragma_table_info(?2) WHERE ?1 IS NOT NULL ORDER BY cid"
+            }
         };
         let rows = sql::query(statement, &[SqlValue::Text(table.owner.clone()), SqlValue::Text(table.name.clone())])?;
+        if self.dialect == Dialect::Sqlite {
+            return Ok(rows.rows.iter().map(|r| sqlite_column(r)).collect());
+        }
         Ok(rows
             .rows
             .iter()
@@ -127,6 +144,7 @@ impl Location {
                  WHERE i.indisprimary AND i.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
                  ORDER BY array_position(i.indkey::int2[], a.attnum)"
             }
+            Dialect::Sqlite => "SELECT name FROM pragma_table_info(?2) WHERE pk > 0 AND ?1 IS NOT NULL ORDER BY pk",
         };
         let rows = sql::query(statement, &[SqlValue::Text(table.owner.clone()), SqlValue::Text(table.name.clone())])?;
         Ok(rows.rows.iter().filter_map(|r| text(&r[0])).collect())
@@ -137,8 +155,48 @@ impl Location {
         match self.dialect {
             Dialect::Mysql => format!("{}.{}", table.owner, table.name),
             Dialect::Postgres => format!("{}.{}.{}", self.database, table.owner, table.name),
+            Dialect::Sqlite => table.name.clone(),
         }
     }
+}
+
+/// A `pragma_table_info` row as a column: its declared type read by SQLite's affinity rules
+/// (<https://www.sqlite.org/datatype3.html>), with the names the mapping knows.
+fn sqlite_column(row: &[SqlValue]) -> ColumnInfo {
+    let declared = text(&row[1]).unwrap_or_default().to_ascii_uppercase();
+    let base = declared.split('(').next().unwrap_or_default().trim().to_owned();
+    let (precision, scale) = precision_and_scale(&declared);
+    let data_type = match base.as_str() {
+        "BOOLEAN" | "BOOL" => "boolean",
+        "DATE" => "date",
+        "TIME" => "time",
+        "DATETIME" | "TIMESTAMP" => "datetime",
+        "DECIMAL" | "NUMERIC" => "decimal",
+        // INTEGER affinity is 64 bits wide, whatever the declared width.
+        b if b.contains("INT") => "bigint",
+        b if b.contains("CHAR") || b.contains("CLOB") || b.contains("TEXT") => "text",
+        b if b.contains("BLOB") || b.is_empty() => "blob",
+        _ => "double",
+    };
+    ColumnInfo {
+        name: text(&row[0]).unwrap_or_default(),
+        data_type: data_type.to_owned(),
+        column_type: data_type.to_owned(),
+        nullable: text(&row[3]).is_some_and(|n| n == "YES"),
+        precision,
+        scale,
+        auto_increment: matches!(row[6], SqlValue::Int(1)),
+    }
+}
+
+/// `DECIMAL(10,2)` → (10, 2); absent parts are `None`.
+fn precision_and_scale(declared: &str) -> (Option<u32>, Option<u32>) {
+    let Some(inner) = declared.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(inner, _)| inner) else {
+        return (None, None);
+    };
+    let mut parts = inner.split(',').map(|p| p.trim().parse::<u32>().ok());
+    let precision = parts.next().flatten();
+    (precision, precision.map(|_| parts.next().flatten().unwrap_or(0)))
 }
 
 /// A LIKE pattern that matches exactly `name`.
@@ -165,6 +223,25 @@ fn number(v: &SqlValue) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_declared_types_follow_its_affinity_rules() {
+        let column = |declared: &str, pk: i64| {
+            sqlite_column(&[SqlValue::Text("c".into()), SqlValue::Text(declared.into()), SqlValue::Text(declared.into()), SqlValue::Text("YES".into()), SqlValue::Null, SqlValue::Null, SqlValue::Int(pk)])
+        };
+        let data_type = |declared: &str| column(declared, 0).data_type;
+        assert_eq!(data_type("INTEGER"), "bigint");
+        assert_eq!(data_type("tinyint"), "bigint");
+        assert_eq!(data_type("VARCHAR(20)"), "text");
+        assert_eq!(data_type("BLOB"), "blob");
+        assert_eq!(data_type(""), "blob");
+        assert_eq!(data_type("DOUBLE PRECISION"), "double");
+        assert_eq!(data_type("DATETIME"), "datetime");
+        assert_eq!(data_type("BOOLEAN"), "boolean");
+        let decimal = column("NUMERIC(10, 2)", 0);
+        assert_eq!((decimal.data_type.as_str(), decimal.precision, decimal.scale), ("decimal", Some(10), Some(2)));
+        assert!(column("INTEGER", 1).auto_increment);
+    }
 
     #[test]
     fn list_entries_name_tables_bare_or_qualified() {

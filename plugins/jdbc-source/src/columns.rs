@@ -202,6 +202,11 @@ pub fn value(mapping: Mapping, sql: SqlValue, zone: Zone) -> Result<Value, Strin
         }
         (Mapping::Decimal(scale), SqlValue::Uint(u)) => Value::Bytes(decimal_bytes(i128::from(u) * 10i128.pow(scale))),
         (Mapping::Decimal(scale), SqlValue::Int(i)) => Value::Bytes(decimal_bytes(i128::from(i) * 10i128.pow(scale))),
+        // SQLite keeps a DECIMAL column's numbers as integers or reals.
+        (Mapping::Decimal(scale), SqlValue::Float(f)) => {
+            let text = format!("{f:.prec$}", prec = scale as usize);
+            Value::Bytes(decimal_bytes(unscaled_from_text(&text, scale).ok_or_else(|| format!("{f} does not fit a decimal of scale {scale}"))?))
+        }
         (Mapping::String, SqlValue::Text(s)) => Value::String(s),
         (Mapping::String, SqlValue::Decimal(s)) => Value::String(s),
         (Mapping::String, SqlValue::Bytes(b)) => Value::String(String::from_utf8_lossy(&b).into_owned()),

@@ -101,6 +101,9 @@ impl Reader {
     /// Opens a table: reads its columns, checks the mode's columns, and finds where the last
     /// run stopped.
     pub fn table(location: &Location, table: &TableId, settings: &Settings) -> Result<Reader, ConnectorError> {
+        if location.dialect == Dialect::Sqlite && settings.mode.uses_timestamp() {
+            return Err(sqlite_timestamps());
+        }
         let columns = location.columns(table)?;
         if columns.is_empty() {
             return Err(ConnectorError::Config(format!("table {:?} was not found in {:?}", table.name, table.owner)));
@@ -206,6 +209,9 @@ impl Reader {
 
     /// Opens query mode: learns the result's columns from the query run without rows.
     pub fn query(location: &Location, query: &str, settings: &Settings) -> Result<Reader, ConnectorError> {
+        if location.dialect == Dialect::Sqlite && settings.mode.uses_timestamp() {
+            return Err(sqlite_timestamps());
+        }
         let quote = |name: &str| quote(location.dialect, settings, name);
         let source = format!("({query}) AS wc_query");
         let select = format!("SELECT * FROM {source}");
@@ -485,11 +491,22 @@ pub fn database_now(dialect: Dialect) -> Result<i64, ConnectorError> {
     let statement = match dialect {
         Dialect::Mysql => "SELECT UTC_TIMESTAMP(6)",
         Dialect::Postgres => "SELECT clock_timestamp()",
+        Dialect::Sqlite => return Err(sqlite_timestamps()),
     };
     match sql::query(statement, &[])?.rows.first().and_then(|r| r.first()) {
         Some(SqlValue::Timestamp(micros)) => Ok(*micros),
         other => Err(ConnectorError::Fatal(format!("the database answered {other:?} when asked for its time"))),
     }
+}
+
+/// SQLite keeps timestamps as text in whatever format the writer chose, which compares
+/// unreliably against a bound value; rather than risk skipping rows, timestamp modes refuse.
+fn sqlite_timestamps() -> ConnectorError {
+    ConnectorError::Config(
+        "the timestamp modes are not supported on SQLite, whose timestamps are free-form text; use mode=incrementing \
+         (an INTEGER PRIMARY KEY) or mode=bulk"
+            .into(),
+    )
 }
 
 fn coalesce(exprs: Vec<String>) -> String {

@@ -10,7 +10,7 @@ use crate::ConnectorError;
 pub fn quote(dialect: Dialect, identifier: &str) -> String {
     let q = match dialect {
         Dialect::Mysql => '`',
-        Dialect::Postgres => '"',
+        Dialect::Postgres | Dialect::Sqlite => '"',
     };
     let escaped = identifier.replace(q, &format!("{q}{q}"));
     format!("{q}{escaped}{q}")
@@ -19,7 +19,7 @@ pub fn quote(dialect: Dialect, identifier: &str) -> String {
 /// The `n`-th (1-based) parameter placeholder: `?` for MySQL, `$n` for PostgreSQL.
 pub fn placeholder(dialect: Dialect, n: usize) -> String {
     match dialect {
-        Dialect::Mysql => "?".to_owned(),
+        Dialect::Mysql | Dialect::Sqlite => "?".to_owned(),
         Dialect::Postgres => format!("${n}"),
     }
 }

@@ -64,3 +64,14 @@ fn passwords_never_show() {
     let c = config("jdbc:postgresql://h/db?user=u&password=s3cret");
     assert!(!format!("{c:?}").contains("s3cret"));
 }
+
+#[test]
+fn a_sqlite_url_names_a_file_and_nothing_else() {
+    let config = ConnectionConfig::from_connector_config("jdbc:sqlite:/var/data/shop.db", Some("ignored"), None).unwrap();
+    assert_eq!((config.dialect(), config.database()), (Dialect::Sqlite, Some("/var/data/shop.db")));
+    assert_eq!(config.user(), None, "SQLite has no users");
+    let relative = ConnectionConfig::from_connector_config("jdbc:sqlite://data/shop.db", None, None).unwrap();
+    assert_eq!(relative.database(), Some("data/shop.db"));
+    let err = ConnectionConfig::from_connector_config("jdbc:sqlite:", None, None).unwrap_err();
+    assert!(err.to_string().contains("names no database file"), "{err}");
+}
