@@ -9,7 +9,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use wasmconnect::loggers::LogLevels;
 use wasmconnect::cli::{Client, ConnectorsCommand, ConsumeOptions, PluginsCommand};
-use wasmconnect::runtime::TaskLimits;
+use wasmconnect::runtime::{TaskLimits, WorkerLimits};
 use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
 
 /// A Kafka-Connect-compatible connector host whose connectors run as WebAssembly components.
@@ -101,6 +101,12 @@ struct StandaloneArgs {
     /// Time one call into a plugin (a poll, a put) may take.
     #[arg(long, default_value_t = 60)]
     task_call_timeout_secs: u64,
+    /// The most memory a connector may give its instances with `wasm.memory.max.bytes`.
+    #[arg(long, default_value_t = 1024)]
+    task_memory_max_mb: usize,
+    /// The longest call deadline a connector may set with `wasm.call.timeout.ms`.
+    #[arg(long, default_value_t = 600)]
+    task_call_timeout_max_secs: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -183,9 +189,12 @@ async fn standalone(args: StandaloneArgs, loggers: Arc<LogLevels>) -> anyhow::Re
         data_dir: args.data_dir,
         plugin_path,
         worker_config,
-        limits: TaskLimits {
-            memory_bytes: args.task_memory_mb << 20,
-            call_timeout: Duration::from_secs(args.task_call_timeout_secs),
+        limits: WorkerLimits {
+            default: TaskLimits { memory_bytes: args.task_memory_mb << 20, call_timeout: Duration::from_secs(args.task_call_timeout_secs) },
+            max: TaskLimits {
+                memory_bytes: args.task_memory_max_mb.max(args.task_memory_mb) << 20,
+                call_timeout: Duration::from_secs(args.task_call_timeout_max_secs.max(args.task_call_timeout_secs)),
+            },
         },
         loggers: Some(loggers),
     };

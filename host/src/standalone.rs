@@ -14,7 +14,7 @@ use crate::herder::Herder;
 use crate::herder::config_store::CONFIG_TOPIC;
 use crate::herder::status::{STATUS_TOPIC, StatusStore};
 use crate::rest::{AppState, router};
-use crate::runtime::{PluginRegistry, Runtime, TaskLimits};
+use crate::runtime::{PluginRegistry, Runtime, WorkerLimits};
 use crate::worker::WorkerContext;
 use crate::worker::offsets::{GroupOffsets, OFFSETS_TOPIC, SourceOffsets};
 
@@ -27,7 +27,7 @@ pub struct StandaloneConfig {
     pub compiled_cache: PathBuf,
     /// Worker properties such as `key.converter` and `value.converter.schemas.enable`.
     pub worker_config: BTreeMap<String, String>,
-    pub limits: TaskLimits,
+    pub limits: WorkerLimits,
     /// Run-time log levels for `/admin/loggers`, when the program installed them.
     pub loggers: Option<Arc<crate::loggers::LogLevels>>,
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
-use wasmconnect::runtime::TaskLimits;
+use wasmconnect::runtime::{TaskLimits, WorkerLimits};
 use wasmconnect::standalone::{Standalone, StandaloneConfig};
 
 /// The plugins `cargo xtask test` built for this run.
@@ -24,7 +24,7 @@ pub async fn start_worker(data_dir: &Path) -> Standalone {
 }
 
 pub async fn start_worker_with_limits(data_dir: &Path, limits: TaskLimits) -> Standalone {
-    start_worker_with(StandaloneConfig { limits, ..worker_config(data_dir) }).await
+    start_worker_with(StandaloneConfig { limits: WorkerLimits::with_defaults(limits), ..worker_config(data_dir) }).await
 }
 
 /// The config `start_worker` uses: loopback, a free port, the test plugins.
@@ -36,7 +36,7 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         // Shared by every test, so each plugin is compiled once per run, not once per test.
         compiled_cache: plugin_path().join("compiled"),
         worker_config: Default::default(),
-        limits: TaskLimits::default(),
+        limits: WorkerLimits::with_defaults(TaskLimits::default()),
         loggers: None,
     }
 }

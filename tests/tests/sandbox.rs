@@ -88,3 +88,35 @@ async fn a_record_the_converter_refuses_fails_the_source_task_and_writes_nothing
     assert_eq!(api.get("/connectors/mismatched/offsets").await.1, json!({"offsets": []}), "nothing was committed");
     worker.shutdown().await.unwrap();
 }
+
+/// A connector sets its own limits within the worker's maxima: `wasm.memory.max.bytes` and
+/// `wasm.call.timeout.ms` (here tighter than the worker's defaults).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_sets_its_own_limits_within_the_workers_maxima() {
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let limited = |name: &str, behaviour: &str, key: &str, value: &str| {
+        let mut config = chaos(name, behaviour);
+        config["config"][key] = json!(value);
+        config
+    };
+    assert_eq!(api.post("/connectors", &limited("hoards", "allocate", "wasm.memory.max.bytes", "33554432")).await.0, 201);
+    assert_eq!(api.post("/connectors", &limited("spins", "spin", "wasm.call.timeout.ms", "300")).await.0, 201);
+    for (name, expected) in [("hoards", "memory"), ("spins", "interrupt")] {
+        let trace = eventually(&format!("{name} to fail"), Duration::from_secs(20), || async {
+            let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+            (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+        })
+        .await;
+        assert!(trace.contains(expected), "{name}: {trace}");
+    }
+
+    let (status, body) = api.post("/connectors", &limited("greedy", "records", "wasm.memory.max.bytes", "1099511627776")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("the worker's maximum"), "{body}");
+    let (status, body) = api.post("/connectors", &limited("vague", "records", "wasm.call.timeout.ms", "soon")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("wasm.call.timeout.ms"), "{body}");
+    worker.shutdown().await.unwrap();
+}

@@ -401,7 +401,10 @@ impl Herder {
                 if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
-        let problems = validate::validate(&self.registry, &plugin, config);
+        let mut problems = validate::validate(&self.registry, &plugin, config);
+        if let Err(e) = self.ctx.runtime.limits_for(config) {
+            problems.push(validate::problem(e.key, e.to_string()));
+        }
         if !problems.is_empty() {
             return Err(HerderError::InvalidConfig(problems));
         }

@@ -28,6 +28,8 @@ pub struct TaskContext {
     pub pools: Arc<Pools>,
     /// Host calls into async code (sqlx) block on this runtime; plugins run on their own threads.
     pub tokio: tokio::runtime::Handle,
+    /// The memory and time the plugin's instance may use.
+    pub limits: super::TaskLimits,
 }
 
 /// How much of a plugin's standard error is kept: enough for a panic message.
@@ -50,6 +52,10 @@ impl TaskState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
         TaskState { wasi, stderr, table: ResourceTable::new(), limits, ctx, db: None }
+    }
+
+    pub(super) fn limits(&self) -> &super::TaskLimits {
+        &self.ctx.limits
     }
 
     /// The last lines the plugin wrote to standard error.

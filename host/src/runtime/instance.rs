@@ -67,7 +67,8 @@ pub(super) struct Sandbox {
 }
 
 impl Sandbox {
-    pub(super) fn new(store: Store<TaskState>, deadline: u64) -> Sandbox {
+    pub(super) fn new(store: Store<TaskState>) -> Sandbox {
+        let deadline = store.data().limits().deadline_ticks();
         Sandbox { store, deadline }
     }
 

@@ -19,7 +19,7 @@ use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
 pub use host::{OffsetReader, TaskContext};
 pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance, TaskSplit};
-pub use limits::TaskLimits;
+pub use limits::{TaskLimits, WorkerLimits};
 pub use registry::{Plugin, PluginKind, PluginRegistry};
 pub use transform::{Step, TransformInstance, TransformRecord, Transformed};
 
@@ -31,12 +31,12 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<TaskState>,
     cache: ComponentCache,
-    limits: TaskLimits,
+    limits: WorkerLimits,
     ticking: Arc<AtomicBool>,
 }
 
 impl Runtime {
-    pub fn new(cache_dir: PathBuf, limits: TaskLimits) -> anyhow::Result<Runtime> {
+    pub fn new(cache_dir: PathBuf, limits: WorkerLimits) -> anyhow::Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         // Every call gets a deadline in epoch ticks: a plugin stuck in a loop traps instead
@@ -70,7 +70,7 @@ impl Runtime {
         let component = self.component(plugin)?;
         let bindings = bindings::source::Source::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(SourceInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
+        Ok(SourceInstance::new(Sandbox::new(store), bindings))
     }
 
     pub fn sink(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SinkInstance, PluginError> {
@@ -78,7 +78,7 @@ impl Runtime {
         let component = self.component(plugin)?;
         let bindings = bindings::sink::Sink::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(SinkInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
+        Ok(SinkInstance::new(Sandbox::new(store), bindings))
     }
 
     pub fn transforms(&self, plugin: &Plugin, ctx: TaskContext) -> Result<TransformInstance, PluginError> {
@@ -86,7 +86,12 @@ impl Runtime {
         let component = self.component(plugin)?;
         let bindings = bindings::transforms::Transforms::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(TransformInstance::new(Sandbox::new(store, self.limits.deadline_ticks()), bindings))
+        Ok(TransformInstance::new(Sandbox::new(store), bindings))
+    }
+
+    /// The limits of a connector's instances, from its config within the worker's maxima.
+    pub fn limits_for(&self, config: &std::collections::BTreeMap<String, String>) -> Result<TaskLimits, limits::LimitError> {
+        self.limits.for_connector(config)
     }
 
     fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {
@@ -96,8 +101,9 @@ impl Runtime {
     }
 
     fn store(&self, ctx: TaskContext) -> Store<TaskState> {
+        let deadline = ctx.limits.deadline_ticks();
         let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
+            .memory_size(ctx.limits.memory_bytes)
             // A refused grow traps with a message naming the limit, instead of surfacing as
             // an allocation failure somewhere inside the plugin.
             .trap_on_grow_failure(true)
@@ -105,7 +111,7 @@ impl Runtime {
         let mut store = Store::new(&self.engine, TaskState::new(ctx, limits::MeteredLimits::new(limits)));
         store.limiter(|state| &mut state.limits);
         // Instantiation runs the component's initialisers, under the same budget as a call.
-        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.set_epoch_deadline(deadline);
         store
     }
 }

@@ -49,6 +49,7 @@ impl WorkerContext {
             offsets: self.source_offsets.reader(connector),
             pools: self.pools.clone(),
             tokio: self.tokio.clone(),
+            limits: self.runtime.limits_for(config).map_err(|e| e.to_string())?,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmconnect::runtime::{OffsetReader, PluginRegistry, Runtime, Step, TaskContext, TaskLimits, TransformRecord};
+use wasmconnect::runtime::{OffsetReader, PluginRegistry, Runtime, Step, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
 use wasmconnect_data::{Data, Field, Schema, SchemaType, Value};
 use wasmconnect_sdk::{Config, ConnectRecord};
 
@@ -94,7 +94,7 @@ pub fn run(records: usize, plugin_path: &std::path::Path, tokio: tokio::runtime:
     let registry = PluginRegistry::scan(&[plugin_path.to_owned()])?;
     let plugin = registry.transform(CHAIN[0].0).ok_or_else(|| anyhow::anyhow!("connect-transforms is not in {}", plugin_path.display()))?.plugin;
     let cache = tempfile::tempdir()?;
-    let runtime = Runtime::new(cache.path().to_owned(), TaskLimits::default())?;
+    let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default()))?;
     let ctx = TaskContext {
         connector: "bench".into(),
         task: Some(0),
@@ -102,6 +102,7 @@ pub fn run(records: usize, plugin_path: &std::path::Path, tokio: tokio::runtime:
         offsets: Arc::new(NoOffsets),
         pools: Arc::new(wasmconnect_db::Pools::new()),
         tokio,
+        limits: TaskLimits::default(),
     };
     let mut instance = runtime.transforms(&plugin, ctx)?;
     let steps = CHAIN
