@@ -65,6 +65,11 @@ enum Command {
         #[arg(long, default_value = "http://localhost:8083")]
         url: String,
     },
+    /// A plugin author's tools: inspect a component, run it in the sandbox.
+    Plugin {
+        #[command(subcommand)]
+        command: wasmconnect::cli::plugin::PluginCommand,
+    },
     /// Sends one record per line of standard input, like kafka-console-producer.
     Produce {
         topic: String,
@@ -152,6 +157,11 @@ async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Connectors { command, json, url } => Client::new(&url).connectors(command, json, &mut std::io::stdout().lock()).await,
+        // Plugin calls block on the runtime for their SQL, so they run off its workers.
+        Command::Plugin { command } => {
+            let tokio = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || wasmconnect::cli::plugin::run(command, tokio, &mut std::io::stdout().lock())).await?
+        }
         Command::Plugins { command, json, url } => Client::new(&url).plugins(command, json, &mut std::io::stdout().lock()).await,
         Command::Consume { topic, from_beginning, max_messages, print_key, key_separator, url } => {
             let options = ConsumeOptions { from_beginning, max_messages, print_key, key_separator };

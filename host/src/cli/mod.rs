@@ -3,6 +3,7 @@
 //! to a broker.
 
 mod admin;
+pub mod plugin;
 
 pub use admin::{ConnectorsCommand, PluginsCommand};
 

@@ -94,6 +94,15 @@ impl Runtime {
         self.limits.for_connector(config)
     }
 
+    /// The WIT interfaces a plugin's component imports and exports, by name.
+    pub fn interfaces(&self, plugin: &Plugin) -> Result<(Vec<String>, Vec<String>), PluginError> {
+        let component = self.component(plugin)?;
+        let ty = component.component_type();
+        let imports = ty.imports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let exports = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        Ok((imports, exports))
+    }
+
     fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {
         self.cache
             .load(&self.engine, &plugin.component_path)

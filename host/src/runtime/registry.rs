@@ -221,6 +221,11 @@ impl PluginRegistry {
         Ok(PluginRegistry { plugins })
     }
 
+    /// A registry of exactly these plugins (a plugin author's one component, say).
+    pub fn of(plugins: Vec<Arc<Plugin>>) -> PluginRegistry {
+        PluginRegistry { plugins }
+    }
+
     pub fn plugins(&self) -> &[Arc<Plugin>] {
         &self.plugins
     }
@@ -299,7 +304,8 @@ fn is_wasm(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|e| e == "wasm")
 }
 
-fn load_plugin(component: &Path) -> Result<Plugin, RegistryError> {
+/// Loads one component and the manifest beside it.
+pub fn load_plugin(component: &Path) -> Result<Plugin, RegistryError> {
     let manifest_path = component.with_extension("toml");
     let text = std::fs::read_to_string(&manifest_path).map_err(|_| RegistryError::MissingManifest {
         component: component.to_owned(),

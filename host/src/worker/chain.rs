@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::herder::config_store::Config;
 use crate::herder::validate::{ConfigProblem, problem, type_mismatch};
 use crate::runtime::registry::{ClassManifest, ClassRef};
-use crate::runtime::{Plugin, PluginRegistry, Step, TransformInstance, TransformRecord, Transformed};
+use crate::runtime::{Plugin, PluginRegistry, Runtime, Step, TaskContext, TransformInstance, TransformRecord, Transformed};
 
 use super::{TaskSpec, WorkerContext};
 use crate::metrics::TaskMetrics;
@@ -192,35 +192,43 @@ pub struct TransformChain {
 impl TransformChain {
     /// Makes the task's instances; `None` when the connector has no transforms.
     pub fn start(ctx: &WorkerContext, spec: &TaskSpec) -> Result<Option<TransformChain>, String> {
-        let steps = &spec.chain.as_ref().as_ref().map_err(Clone::clone)?.steps;
-        if steps.is_empty() {
+        let chain = spec.chain.as_ref().as_ref().map_err(Clone::clone)?;
+        TransformChain::with_runtime(&ctx.runtime, chain, &|| ctx.task_context(&spec.connector, Some(spec.id), &spec.config))
+    }
+
+    /// The instances of `chain`, each in a store with the context `context` gives.
+    pub fn with_runtime(
+        runtime: &Runtime,
+        chain: &ChainSpec,
+        context: &dyn Fn() -> Result<TaskContext, String>,
+    ) -> Result<Option<TransformChain>, String> {
+        if chain.steps.is_empty() {
             return Ok(None);
         }
-        let mut chain = TransformChain { instances: Vec::new(), stages: Vec::new() };
-        for step in steps {
-            let at = chain.instance(ctx, spec, &step.transform.plugin)?;
+        let mut built = TransformChain { instances: Vec::new(), stages: Vec::new() };
+        for step in &chain.steps {
+            let at = built.instance(runtime, context, &step.transform.plugin)?;
             let failed = |e: crate::runtime::PluginError| format!("cannot configure transform {:?} ({}): {e}", step.alias, step.transform.class.class);
-            let instance = &mut chain.instances[at].1;
+            let instance = &mut built.instances[at].1;
             let transform = instance.configure_transform(&step.transform.class.class, &step.config).map_err(failed)?;
             let predicate = match &step.predicate {
                 Some(p) => Some((instance.configure_predicate(&p.class.class.class, &p.config).map_err(failed)?, p.negate)),
                 None => None,
             };
             let step = Step { transform, predicate };
-            match chain.stages.last_mut() {
+            match built.stages.last_mut() {
                 Some((last, steps)) if *last == at => steps.push(step),
-                _ => chain.stages.push((at, vec![step])),
+                _ => built.stages.push((at, vec![step])),
             }
         }
-        Ok(Some(chain))
+        Ok(Some(built))
     }
 
-    fn instance(&mut self, ctx: &WorkerContext, spec: &TaskSpec, plugin: &Arc<Plugin>) -> Result<usize, String> {
+    fn instance(&mut self, runtime: &Runtime, context: &dyn Fn() -> Result<TaskContext, String>, plugin: &Arc<Plugin>) -> Result<usize, String> {
         if let Some(at) = self.instances.iter().position(|(p, _)| same_component(p, plugin)) {
             return Ok(at);
         }
-        let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
-        let instance = ctx.runtime.transforms(plugin, task_ctx).map_err(|e| format!("cannot start transforms plugin {}: {e}", plugin.manifest.name))?;
+        let instance = runtime.transforms(plugin, context()?).map_err(|e| format!("cannot start transforms plugin {}: {e}", plugin.manifest.name))?;
         self.instances.push((plugin.clone(), instance));
         Ok(self.instances.len() - 1)
     }

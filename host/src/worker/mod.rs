@@ -20,7 +20,7 @@ use wasmconnect_log::TopicLog;
 use crate::herder::status::{State, StatusStore};
 use crate::runtime::{Plugin, PluginError, PluginKind, Runtime, TaskContext};
 
-pub use chain::ChainSpec;
+pub use chain::{ChainSpec, TransformChain};
 pub use convert::Converters;
 use offsets::{GroupOffsets, SourceOffsets};
 

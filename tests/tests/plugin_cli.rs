@@ -1,0 +1,97 @@
+//! `wasmconnect plugin inspect|test`: a plugin author runs a component in the sandbox
+//! without a worker and sees what comes out.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+use wasmconnect::cli::plugin::{PluginCommand, run};
+use wasmconnect_e2e::*;
+
+/// Runs a `plugin` command as the CLI does (off the async workers) and returns its output.
+async fn plugin(command: PluginCommand) -> anyhow::Result<String> {
+    let tokio = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        run(command, tokio, &mut out)?;
+        Ok(String::from_utf8(out)?)
+    })
+    .await?
+}
+
+fn component(name: &str) -> std::path::PathBuf {
+    plugin_path().join(format!("{name}.wasm"))
+}
+
+fn file(dir: &std::path::Path, name: &str, contents: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::File::create(&path).unwrap().write_all(contents.as_bytes()).unwrap();
+    path
+}
+
+fn lines(output: &str) -> Vec<Value> {
+    output.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_shows_the_manifest_and_the_wit_interfaces() {
+    let output = plugin(PluginCommand::Inspect { plugin: component("jdbc-source") }).await.unwrap();
+    assert!(output.starts_with("jdbc-source 0.1.0 (source)"), "{output}");
+    assert!(output.contains("class: io.confluent.connect.jdbc.JdbcSourceConnector (aliases: JdbcSource)"), "{output}");
+    assert!(output.contains("wasmconnect:connector/sql@0.1.0"), "imports: {output}");
+    assert!(output.contains("exports: wasmconnect:connector/connector@0.1.0, wasmconnect:connector/source-task@0.1.0"), "{output}");
+    assert!(output.contains("connection.url (required)"), "{output}");
+    let transforms = plugin(PluginCommand::Inspect { plugin: component("connect-transforms") }).await.unwrap();
+    assert!(transforms.contains("transform: org.apache.kafka.connect.transforms.MaskField$Value [fields (required)"), "{transforms}");
+    assert!(transforms.contains("predicate: org.apache.kafka.connect.transforms.predicates.TopicNameMatches"), "{transforms}");
+    let missing = plugin(PluginCommand::Inspect { plugin: plugin_path().join("nothing.wasm") }).await.unwrap_err();
+    assert!(missing.to_string().contains("nothing.toml"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_polls_a_source_puts_into_a_sink_and_applies_transforms() {
+    let db = TestDb::create("plugintest").await;
+    db.exec(USERS_DDL).await;
+    db.exec("INSERT INTO users (user_id, pwd) VALUES ('alice', 'a'), ('bob', 'b')").await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // A source: polled once, every row with its offset.
+    let source = file(dir.path(), "source.json", &source_config(&db).to_string());
+    let polled = plugin(PluginCommand::Test { plugin: component("jdbc-source"), config: source, input: None, polls: 1 }).await.unwrap();
+    let records = lines(&polled);
+    assert_eq!(records.len(), 2, "{polled}");
+    assert_eq!(records[0]["topic"], "my_topic_users");
+    assert_eq!(records[0]["value"]["payload"]["user_id"], "alice");
+    assert_eq!(records[1]["source_offset"], json!({"incrementing": 2}));
+
+    // Transforms: the records of the input file, masked and routed.
+    let envelope = |id: i64, pwd: &str| {
+        json!({"schema": {"type": "struct", "fields": [{"field": "id", "type": "int64"}, {"field": "pwd", "type": "string"}]},
+               "payload": {"id": id, "pwd": pwd}})
+    };
+    let input = [json!({"topic": "users", "value": envelope(1, "s3cret")}), json!({"topic": "users", "value": envelope(2, "hunter2")})];
+    let input = file(dir.path(), "in.jsonl", &input.iter().map(Value::to_string).collect::<Vec<_>>().join("\n"));
+    let chain = json!({"transforms": "mask,route", "transforms.mask.type": "MaskField$Value", "transforms.mask.fields": "pwd",
+                       "transforms.route.type": "RegexRouter", "transforms.route.regex": "(.*)", "transforms.route.replacement": "masked_$1"});
+    let config = file(dir.path(), "chain.json", &chain.to_string());
+    let output = plugin(PluginCommand::Test { plugin: component("connect-transforms"), config, input: Some(input.clone()), polls: 1 }).await.unwrap();
+    let records = lines(&output);
+    assert_eq!(records.len(), 2, "{output}");
+    assert!(records.iter().all(|r| r["topic"] == "masked_users" && r["value"]["payload"]["pwd"] == ""), "{output}");
+
+    // A sink: the input written into the database.
+    let mut sink = sink_config(&db);
+    sink["config"]["topics"] = json!("users");
+    sink["config"]["table.name.format"] = json!("copied_${topic}");
+    let config = file(dir.path(), "sink.json", &sink.to_string());
+    let output = plugin(PluginCommand::Test { plugin: component("jdbc-sink"), config, input: Some(input), polls: 1 }).await.unwrap();
+    assert_eq!(lines(&output), vec![json!({"put": 2, "result": "ok"})]);
+    assert_eq!(db.count("copied_users").await, Some(2));
+
+    // A config the transforms reject is reported per key.
+    let bad = file(dir.path(), "bad.json", &json!({"transforms": "mask", "transforms.mask.type": "MaskField$Value"}).to_string());
+    let err = plugin(PluginCommand::Test { plugin: component("connect-transforms"), config: bad, input: Some(dir.path().join("in.jsonl")), polls: 1 })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("transforms.mask.fields"), "{err}");
+    db.drop_database().await;
+}
