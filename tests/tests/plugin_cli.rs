@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use serde_json::{Value, json};
-use wasmconnect::cli::plugin::{PluginCommand, run};
+use wasmconnect::cli::plugin::{Kind, PluginCommand, run};
 use wasmconnect_e2e::*;
 
 /// Runs a `plugin` command as the CLI does (off the async workers) and returns its output.
@@ -94,4 +94,39 @@ async fn test_polls_a_source_puts_into_a_sink_and_applies_transforms() {
         .unwrap_err();
     assert!(err.to_string().contains("transforms.mask.fields"), "{err}");
     db.drop_database().await;
+}
+
+/// From nothing to a running plugin: `new` makes a crate of each kind, `build` makes its
+/// component, and `test` runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_and_build_make_plugins_that_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not the target directory of the running tests, which cargo holds locked meanwhile.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.path().join("target"), |t| std::path::PathBuf::from(t).join("plugin-scaffold"));
+    let mut components = Vec::new();
+    for kind in [Kind::Source, Kind::Sink, Kind::Transform] {
+        let name = format!("my-{kind:?}").to_lowercase();
+        let crate_dir = dir.path().join(&name);
+        let created = plugin(PluginCommand::New { name: name.clone(), kind, dir: Some(crate_dir.clone()), sdk: None }).await.unwrap();
+        assert!(created.contains("wasmconnect plugin build"), "{created}");
+        let built = plugin(PluginCommand::Build { dir: crate_dir.clone(), target_dir: Some(target.clone()) }).await.unwrap();
+        assert!(built.contains(&format!("{name}.wasm")), "{built}");
+        assert!(crate_dir.join("dist").join(format!("{name}.toml")).exists());
+        components.push(crate_dir.join("dist").join(format!("{name}.wasm")));
+    }
+
+    let config = file(dir.path(), "source.json", &json!({"topic": "ticks", "interval.ms": "10"}).to_string());
+    let ticks = plugin(PluginCommand::Test { plugin: components[0].clone(), config, input: None, polls: 3 }).await.unwrap();
+    let counted: Vec<Value> = lines(&ticks).iter().map(|r| r["value"]["payload"]["n"].clone()).collect();
+    assert_eq!(counted, vec![json!(0), json!(1), json!(2)], "{ticks}");
+
+    let input = file(dir.path(), "in.jsonl", &json!({"topic": "t", "value": {"schema": {"type": "string"}, "payload": "shout"}}).to_string());
+    let config = file(dir.path(), "sink.json", &json!({"log.prefix": "got"}).to_string());
+    let put = plugin(PluginCommand::Test { plugin: components[1].clone(), config, input: Some(input.clone()), polls: 1 }).await.unwrap();
+    assert_eq!(lines(&put), vec![json!({"put": 1, "result": "ok"})]);
+
+    let chain = json!({"transforms": "up", "transforms.up.type": "com.example.MyTransform"});
+    let config = file(dir.path(), "chain.json", &chain.to_string());
+    let out = plugin(PluginCommand::Test { plugin: components[2].clone(), config, input: Some(input), polls: 1 }).await.unwrap();
+    assert_eq!(lines(&out)[0]["value"]["payload"], "SHOUT", "{out}");
 }

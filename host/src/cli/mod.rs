@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod plugin;
+mod scaffold;
 
 pub use admin::{ConnectorsCommand, PluginsCommand};
 

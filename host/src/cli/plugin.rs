@@ -1,5 +1,6 @@
-//! `wasmconnect plugin inspect|test`: a plugin author's tools. They load one component (and
-//! the manifest beside it) into the same sandbox a worker uses, without a worker.
+//! `wasmconnect plugin new|build|inspect|test`: a plugin author's tools. `inspect` and `test`
+//! load one component (and the manifest beside it) into the same sandbox a worker uses,
+//! without a worker.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -14,8 +15,33 @@ use crate::runtime::registry::load_plugin;
 use crate::runtime::{OffsetReader, Plugin, PluginKind, PluginRegistry, Runtime, SinkRecord, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
 use crate::worker::{ChainSpec, Converters, TransformChain, providers};
 
+pub use super::scaffold::Kind;
+use super::scaffold;
+
 #[derive(clap::Subcommand)]
 pub enum PluginCommand {
+    /// Creates a plugin crate that builds to a component as it is: a counting source, a
+    /// logging sink, or an upper-casing transform, with its manifest.
+    New {
+        name: String,
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// Where to create it; `./NAME` by default.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The wasmconnect-sdk crate to depend on; the SDK of this wasmconnect checkout by default.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Builds the plugin crate in DIR for wasm32-wasip2 and puts NAME.wasm and NAME.toml into
+    /// DIR/dist, ready for the plugin path.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Cargo's target directory; `CARGO_TARGET_DIR` or `DIR/target` by default.
+        #[arg(long)]
+        target_dir: Option<PathBuf>,
+    },
     /// Prints a component's manifest (identity, classes, config keys) and the WIT interfaces
     /// it imports and exports.
     Inspect { plugin: PathBuf },
@@ -48,21 +74,38 @@ impl OffsetReader for NoOffsets {
 }
 
 pub fn run(command: PluginCommand, tokio: tokio::runtime::Handle, out: &mut dyn Write) -> anyhow::Result<()> {
-    let cache = tempfile::tempdir()?;
-    let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default()))?;
     match command {
-        PluginCommand::Inspect { plugin } => inspect(&runtime, &*load(&plugin)?, out),
+        PluginCommand::New { name, kind, dir, sdk } => {
+            let dir = scaffold::new(&name, kind, dir, sdk)?;
+            writeln!(out, "created {}; build it with: wasmconnect plugin build {}", dir.display(), dir.display())?;
+        }
+        PluginCommand::Build { dir, target_dir } => {
+            let component = scaffold::build(&dir, target_dir.as_deref())?;
+            writeln!(out, "built {0}; put it and its .toml on the plugin path, or try it: wasmconnect plugin test {0} --config ...", component.display())?;
+        }
+        PluginCommand::Inspect { plugin } => {
+            let (_cache, runtime) = sandbox()?;
+            inspect(&runtime, &*load(&plugin)?, out)?;
+        }
         PluginCommand::Test { plugin, config, input, polls } => {
-            let plugin = load(&plugin)?;
-            let config = read_config(&config)?;
-            let tester = Tester { runtime, plugin, config, tokio };
+            let (_cache, runtime) = sandbox()?;
+            let tester = Tester { runtime, plugin: load(&plugin)?, config: read_config(&config)?, tokio };
             match tester.plugin.manifest.kind {
-                PluginKind::Source => tester.poll(polls, out),
-                PluginKind::Sink => tester.put(&read_input(input)?, out),
-                PluginKind::Transforms => tester.transform(&read_input(input)?, out),
+                PluginKind::Source => tester.poll(polls, out)?,
+                PluginKind::Sink => tester.put(&read_input(input)?, out)?,
+                PluginKind::Transforms => tester.transform(&read_input(input)?, out)?,
             }
         }
     }
+    Ok(())
+}
+
+/// A runtime like a worker's, its compiled components cached in a directory that goes away
+/// with the returned guard.
+fn sandbox() -> anyhow::Result<(tempfile::TempDir, Runtime)> {
+    let cache = tempfile::tempdir()?;
+    let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default()))?;
+    Ok((cache, runtime))
 }
 
 fn load(path: &Path) -> anyhow::Result<Arc<Plugin>> {

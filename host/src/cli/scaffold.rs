@@ -1,0 +1,91 @@
+//! `wasmconnect plugin new|build`: a new plugin crate that builds to a component as it is,
+//! and the build that lays it out for the plugin path (`NAME.wasm` beside `NAME.toml`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Kind {
+    Source,
+    Sink,
+    Transform,
+}
+
+impl Kind {
+    /// The crate source, the manifest and the SDK feature of this kind.
+    fn templates(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Kind::Source => (include_str!("templates/source.rs.tmpl"), include_str!("templates/source.toml.tmpl"), "source"),
+            Kind::Sink => (include_str!("templates/sink.rs.tmpl"), include_str!("templates/sink.toml.tmpl"), "sink"),
+            Kind::Transform => (include_str!("templates/transform.rs.tmpl"), include_str!("templates/transform.toml.tmpl"), "transform"),
+        }
+    }
+}
+
+/// Where this binary's own SDK is, when it runs from a wasmconnect checkout.
+const BUNDLED_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sdk");
+
+/// Writes the crate `name` of `kind` into `dir` (default `./name`) and returns its path.
+pub fn new(name: &str, kind: Kind, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || name.starts_with(|c: char| c.is_ascii_digit()) {
+        bail!("{name:?} cannot name a plugin crate: use lower-case letters, digits, - and _, starting with a letter");
+    }
+    let sdk = sdk.unwrap_or_else(|| PathBuf::from(BUNDLED_SDK));
+    let sdk = sdk
+        .canonicalize()
+        .with_context(|| format!("the wasmconnect-sdk crate is not at {}: pass --sdk PATH to it", sdk.display()))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    if dir.exists() {
+        bail!("{} exists already; choose another --dir", dir.display());
+    }
+    let type_name: String = name.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p[..1].to_ascii_uppercase() + &p[1..]).collect();
+    let (source, manifest, feature) = kind.templates();
+    let fill = |template: &str| {
+        template
+            .replace("{{name}}", name)
+            .replace("{{struct}}", &type_name)
+            .replace("{{class}}", &format!("com.example.{type_name}"))
+            .replace("{{feature}}", feature)
+            .replace("{{sdk}}", &sdk.display().to_string())
+    };
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("Cargo.toml"), fill(include_str!("templates/Cargo.toml.tmpl")))?;
+    std::fs::write(dir.join("src/lib.rs"), fill(source))?;
+    std::fs::write(dir.join(format!("{name}.toml")), fill(manifest))?;
+    Ok(dir)
+}
+
+/// Builds the crate in `dir` for wasm32-wasip2 (release) and puts `NAME.wasm` and its
+/// manifest into `dir/dist`, ready for the plugin path. Returns the component's path.
+/// `target_dir` is cargo's; by default `CARGO_TARGET_DIR` or `dir/target`.
+pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let manifest_path = dir.join("Cargo.toml");
+    let cargo_toml: toml::Table = toml::from_str(&std::fs::read_to_string(&manifest_path).with_context(|| {
+        format!("{} has no Cargo.toml: run this in a plugin crate, or create one with `wasmconnect plugin new`", dir.display())
+    })?)?;
+    let name = cargo_toml.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).context("Cargo.toml has no package name")?;
+    let target = match target_dir {
+        Some(target) => target.to_owned(),
+        None => std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| dir.join("target")),
+    };
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(&manifest_path)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .context("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target")?;
+    if !status.success() {
+        bail!("cargo build failed (is the target installed? rustup target add wasm32-wasip2)");
+    }
+    let built = target.join("wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(&dist)?;
+    let component = dist.join(format!("{name}.wasm"));
+    std::fs::copy(&built, &component).with_context(|| format!("the build left no component at {}", built.display()))?;
+    std::fs::copy(dir.join(format!("{name}.toml")), dist.join(format!("{name}.toml")))
+        .with_context(|| format!("the plugin's manifest {name}.toml is missing beside Cargo.toml"))?;
+    Ok(component)
+}
