@@ -18,6 +18,16 @@ use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines are written to standard error: for people, or one JSON object per line
+    /// for log collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -137,12 +147,16 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 
 fn run_main() -> anyhow::Result<()> {
     // RUST_LOG sets the starting level; /admin/loggers changes levels while running.
+    let cli = Cli::parse();
     let (filter, loggers) = LogLevels::new(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
+    // Task threads log inside a `task` span naming the connector and task, which both formats
+    // write on every line.
+    let json = cli.log_format == LogFormat::Json;
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
+        .with((!json).then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal())))
+        .with(json.then(|| tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)))
         .init();
-    let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command, Arc::new(loggers)))
 }

@@ -108,6 +108,8 @@ pub fn start_task(ctx: Arc<WorkerContext>, spec: TaskSpec) -> TaskHandle {
 /// starts again (a fresh plugin instance) after a growing pause, its status FAILED with the
 /// reason and the next attempt in the meantime.
 fn run_task(ctx: &WorkerContext, spec: &TaskSpec, signal: &StopSignal) {
+    // Every line the task logs names it, like Kafka Connect's `[name|task-0]`.
+    let _span = tracing::info_span!("task", connector = %spec.connector, task = spec.id).entered();
     let policy = RestartPolicy::from_config(&spec.config);
     let mut attempt = 0;
     loop {
