@@ -69,7 +69,8 @@ async fn a_refused_record_goes_to_the_dead_letter_queue_on_postgres() {
 }
 
 /// The connection is cut (a proxy in between) while records keep coming: the task retries,
-/// stays RUNNING, and once the database is back every record is written exactly once.
+/// stays RUNNING, and once the database is back every record is written exactly once. A
+/// retry.backoff.ms above the host's first backoffs makes the plugin wait out the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_loses_and_repeats_nothing() {
     let db = AnyDb::create(false, "sinkoutage").await;
@@ -79,7 +80,7 @@ async fn a_database_outage_loses_and_repeats_nothing() {
     let api = Api::new(&worker);
     let batch = |from: i64| json!((from..from + 50).map(|i| event(i, "x")).collect::<Vec<_>>());
     assert_eq!(api.post("/topics/events/records", &batch(0)).await.0, 200);
-    let mut config = jdbc_sink("outage", &db, json!({"topics": "events", "auto.create": "true", "retry.backoff.ms": "100"}));
+    let mut config = jdbc_sink("outage", &db, json!({"topics": "events", "auto.create": "true", "retry.backoff.ms": "1000"}));
     config["config"]["connection.url"] = json!(db.jdbc_url().replace("localhost:3306", &format!("127.0.0.1:{}", proxy.port)));
     assert_eq!(api.post("/connectors", &config).await.0, 201);
     eventually("the first 50 rows", WAIT, || async { (db.count("events").await == Some(50)).then_some(()) }).await;

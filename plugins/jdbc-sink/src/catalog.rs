@@ -89,7 +89,7 @@ fn text(value: SqlValue) -> Option<String> {
 pub fn sql_error(doing: &str, e: SqlError) -> ConnectorError {
     match e {
         SqlError::Connection(m) => ConnectorError::Retriable(format!("{doing}: database connection failed: {m}")),
-        SqlError::Database(d) if d.code.as_deref().is_some_and(is_transient) => {
+        SqlError::Database(d) if is_transient(&d) => {
             ConnectorError::Retriable(format!("{doing}: {}", refusal(&d)))
         }
         SqlError::Database(d) => ConnectorError::Fatal(format!("{doing}: {}", refusal(&d))),

@@ -5,7 +5,7 @@
 
 use thiserror::Error;
 use wasmconnect_sdk::data::{DATE, DECIMAL, Schema, SchemaType, TIME, TIMESTAMP};
-use wasmconnect_sdk::sql::{self, Dialect};
+use wasmconnect_sdk::sql::{self, DatabaseError, Dialect};
 
 /// SQL text for one database, with the sink's `quote.sql.identifiers` choice.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -190,8 +190,13 @@ impl Sql {
 /// Whether a database error is worth trying the batch again for, by SQLSTATE: deadlocks and
 /// serialization failures (40xxx), lock timeouts (55P03), cancelled statements (57014),
 /// connection trouble (08xxx), a server shutting down (57P0x) or out of resources (53xxx).
-pub fn is_transient(code: &str) -> bool {
-    code.starts_with("40") || code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || matches!(code, "55P03" | "57014")
+/// MySQL's lock wait timeout has only the catch-all HY000, but it and MySQL's deadlock say
+/// "try restarting transaction".
+pub fn is_transient(e: &DatabaseError) -> bool {
+    let by_code = e.code.as_deref().is_some_and(|code| {
+        code.starts_with("40") || code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || matches!(code, "55P03" | "57014")
+    });
+    by_code || e.message.contains("try restarting transaction")
 }
 
 /// Whether a database error may be caused by the values of one record, so that the batch is
@@ -297,10 +302,12 @@ mod tests {
 
     #[test]
     fn errors_are_sorted_by_sqlstate() {
+        let error = |code: &str, message: &str| DatabaseError { code: Some(code.into()), message: message.into() };
         for code in ["40001", "40P01", "55P03", "08006", "57P01", "53300"] {
-            assert!(is_transient(code), "{code}");
+            assert!(is_transient(&error(code, "")), "{code}");
         }
-        assert!(!is_transient("23505") && !is_transient("42P01"));
+        assert!(is_transient(&error("HY000", "Lock wait timeout exceeded; try restarting transaction")));
+        assert!(!is_transient(&error("23505", "duplicate key")) && !is_transient(&error("42P01", "no table")));
         for code in [None, Some("22001"), Some("23000"), Some("HY000")] {
             assert!(may_be_one_record(code), "{code:?}");
         }

@@ -108,7 +108,7 @@ impl JdbcSink {
         }
         let doing = format!("writing {} records to table(s) {}", records.len(), tables.join(", "));
         match e {
-            SqlError::Database(d) if !d.code.as_deref().is_some_and(is_transient) && may_be_one_record(d.code.as_deref()) => {
+            SqlError::Database(d) if !is_transient(&d) && may_be_one_record(d.code.as_deref()) => {
                 self.find_bad_record(records, &actions, &doing, d)
             }
             other => Err(sql_error(&doing, other)),
