@@ -296,6 +296,41 @@ impl AnyDb {
         result.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// A table or column name quoted for this database.
+    pub fn quote(&self, name: &str) -> String {
+        if self.is_postgres() { format!("\"{name}\"") } else { format!("`{name}`") }
+    }
+
+    /// The rows of `table` (`None` when it does not exist), each column as its text form (or
+    /// `None` for NULL), ordered by the columns in turn.
+    pub async fn texts(&self, table: &str, columns: &[&str]) -> Option<Vec<Vec<Option<String>>>> {
+        let casts: Vec<String> = columns
+            .iter()
+            .map(|c| if self.is_postgres() { format!("{}::text", self.quote(c)) } else { format!("CAST({} AS CHAR)", self.quote(c)) })
+            .collect();
+        let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+        let sql = format!("SELECT {} FROM {} ORDER BY {}", casts.join(", "), self.quote(table), order.join(", "));
+        match self {
+            AnyDb::MariaDb(db) => {
+                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&db.pool).await.ok()?;
+                Some(rows.iter().map(|r| (0..columns.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect())
+            }
+            AnyDb::Postgres(db) => {
+                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&db.pool).await.ok()?;
+                Some(rows.iter().map(|r| (0..columns.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect())
+            }
+        }
+    }
+
+    /// How many rows `table` has, or `None` when it does not exist.
+    pub async fn count(&self, table: &str) -> Option<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", self.quote(table));
+        match self {
+            AnyDb::MariaDb(db) => sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&db.pool).await.ok(),
+            AnyDb::Postgres(db) => sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&db.pool).await.ok(),
+        }
+    }
+
     /// A connection of its own, e.g. to hold a transaction open while others commit.
     pub async fn session(&self) -> Session {
         match self {
@@ -343,6 +378,29 @@ pub fn jdbc_source(name: &str, db: &AnyDb, settings: Value) -> Value {
         config[key] = value.clone();
     }
     serde_json::json!({ "name": name, "config": config })
+}
+
+/// A JDBC sink connector config for `db` with the given extra settings.
+pub fn jdbc_sink(name: &str, db: &AnyDb, settings: Value) -> Value {
+    let mut config = jdbc_source(name, db, settings);
+    config["config"]["connector.class"] = serde_json::json!("io.confluent.connect.jdbc.JdbcSinkConnector");
+    config["config"].as_object_mut().unwrap().remove("poll.interval.ms");
+    config
+}
+
+/// A JsonConverter envelope: a struct of the given `(name, type, optional)` fields and its
+/// payload, as text.
+pub fn envelope(name: &str, fields: &[(&str, &str, bool)], payload: Value) -> String {
+    let fields: Vec<Value> =
+        fields.iter().map(|(field, kind, optional)| serde_json::json!({"field": field, "type": kind, "optional": optional})).collect();
+    serde_json::json!({"schema": {"type": "struct", "name": name, "optional": false, "fields": fields}, "payload": payload}).to_string()
+}
+
+/// The state and trace of task 0 of `connector`.
+pub async fn task_state(api: &Api, connector: &str) -> (String, String) {
+    let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+    let task = &status["tasks"][0];
+    (task["state"].as_str().unwrap_or("").to_owned(), task["trace"].as_str().unwrap_or("").to_owned())
 }
 
 /// A TCP proxy on a free loopback port in front of `target`, which a test can cut (every

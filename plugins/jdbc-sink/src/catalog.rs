@@ -6,25 +6,33 @@
 use std::collections::HashMap;
 
 use wasmconnect_sdk::ConnectorError;
-use wasmconnect_sdk::sql::{self, Dialect, SqlError, SqlValue, Statement};
+use wasmconnect_sdk::sql::{self, DatabaseError, SqlError, SqlValue, Statement};
 
+use crate::dialect::{Sql, is_transient};
 use crate::evolution::TablePlan;
-use crate::rows::RowShape;
+
+/// A column as information_schema describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// Lower case, e.g. `varchar`, `datetime`, `timestamp without time zone`.
+    pub data_type: String,
+}
 
 pub struct Catalog {
-    dialect: Dialect,
+    sql: Sql,
     /// Columns of the tables known to exist. Missing tables are not cached: another task or
     /// a user may create them at any time.
-    columns: HashMap<String, Vec<String>>,
+    columns: HashMap<String, Vec<Column>>,
 }
 
 impl Catalog {
-    pub fn new(dialect: Dialect) -> Self {
-        Catalog { dialect, columns: HashMap::new() }
+    pub fn new(sql: Sql) -> Self {
+        Catalog { sql, columns: HashMap::new() }
     }
 
     /// The columns of `table`, or `None` when it does not exist.
-    pub fn columns(&mut self, table: &str) -> Result<Option<&[String]>, ConnectorError> {
+    pub fn columns(&mut self, table: &str) -> Result<Option<&[Column]>, ConnectorError> {
         if !self.columns.contains_key(table) {
             let read = self.read_columns(table)?;
             if read.is_empty() {
@@ -40,35 +48,34 @@ impl Catalog {
     }
 
     /// Runs the DDL of `plan` (one transaction where the database allows DDL in one; MySQL
-    /// commits each statement) and records the new columns.
-    pub fn apply(&mut self, table: &str, plan: &TablePlan, shape: &RowShape) -> Result<(), ConnectorError> {
-        let (statements, added): (&[String], Vec<String>) = match plan {
+    /// commits each statement). The table's columns are read again on next use, types and all.
+    pub fn apply(&mut self, table: &str, plan: &TablePlan) -> Result<(), ConnectorError> {
+        let statements: &[String] = match plan {
             TablePlan::UpToDate => return Ok(()),
-            TablePlan::Create(statement) => (std::slice::from_ref(statement), shape.fields.iter().map(|f| f.name.clone()).collect()),
-            TablePlan::AddColumns { columns, statements } => (statements, columns.clone()),
+            TablePlan::Create(statement) => std::slice::from_ref(statement),
+            TablePlan::AddColumns { statements, .. } => statements,
         };
         let statements: Vec<Statement> = statements.iter().map(|sql| Statement { sql: sql.clone(), params: Vec::new() }).collect();
-        sql::execute(&statements).map_err(|e| sql_error(&format!("changing table {table:?}"), e))?;
-        self.columns.entry(table.to_owned()).or_default().extend(added);
-        Ok(())
+        self.forget(table);
+        sql::execute(&statements).map(|_| ()).map_err(|e| sql_error(&format!("changing table {table:?}"), e))
     }
 
-    fn read_columns(&self, table: &str) -> Result<Vec<String>, ConnectorError> {
-        let query = match self.dialect {
-            Dialect::Mysql => "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-            Dialect::Postgres => {
-                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
-            }
-            Dialect::Sqlite => "SELECT name FROM pragma_table_info(?)",
-        };
-        let rows = sql::query(query, &[SqlValue::Text(table.to_owned())])
+    fn read_columns(&self, table: &str) -> Result<Vec<Column>, ConnectorError> {
+        let rows = sql::query(self.sql.columns_query(), &[SqlValue::Text(self.sql.stored_name(table))])
             .map_err(|e| sql_error(&format!("reading the columns of table {table:?}"), e))?;
-        Ok(rows.rows.into_iter().filter_map(|row| row.into_iter().next().and_then(column_name)).collect())
+        Ok(rows
+            .rows
+            .into_iter()
+            .filter_map(|row| {
+                let mut row = row.into_iter();
+                Some(Column { name: text(row.next()?)?, data_type: text(row.next()?)? })
+            })
+            .collect())
     }
 }
 
 /// Some MySQL versions report information_schema names as binary strings.
-fn column_name(value: SqlValue) -> Option<String> {
+fn text(value: SqlValue) -> Option<String> {
     match value {
         SqlValue::Text(name) => Some(name),
         SqlValue::Bytes(bytes) => String::from_utf8(bytes).ok(),
@@ -76,23 +83,30 @@ fn column_name(value: SqlValue) -> Option<String> {
     }
 }
 
-/// A failed SQL call as the host should treat it: a lost connection is worth a retry, a
-/// rejected statement fails the task with what was being done and the database's words.
+/// A failed SQL call as the host should treat it: a lost connection or a deadlock is worth a
+/// retry, a rejected statement fails the task with what was being done and the database's
+/// words.
 pub fn sql_error(doing: &str, e: SqlError) -> ConnectorError {
     match e {
         SqlError::Connection(m) => ConnectorError::Retriable(format!("{doing}: database connection failed: {m}")),
-        SqlError::Database(d) => ConnectorError::Fatal(match d.code {
-            Some(code) => format!("{doing}: the database refused (SQLSTATE {code}): {}", d.message),
-            None => format!("{doing}: the database refused: {}", d.message),
-        }),
+        SqlError::Database(d) if is_transient(&d) => {
+            ConnectorError::Retriable(format!("{doing}: {}", refusal(&d)))
+        }
+        SqlError::Database(d) => ConnectorError::Fatal(format!("{doing}: {}", refusal(&d))),
         SqlError::Denied(m) => ConnectorError::Config(format!("{doing}: the host refused: {m}")),
+    }
+}
+
+/// The database's refusal in its own words, with the SQLSTATE when it gave one.
+pub fn refusal(e: &DatabaseError) -> String {
+    match &e.code {
+        Some(code) => format!("the database refused (SQLSTATE {code}): {}", e.message),
+        None => format!("the database refused: {}", e.message),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use wasmconnect_sdk::sql::DatabaseError;
-
     use super::*;
 
     #[test]
@@ -108,9 +122,15 @@ mod tests {
     }
 
     #[test]
-    fn column_names_may_come_as_bytes() {
-        assert_eq!(column_name(SqlValue::Bytes(b"id".to_vec())).as_deref(), Some("id"));
-        assert_eq!(column_name(SqlValue::Text("id".into())).as_deref(), Some("id"));
-        assert_eq!(column_name(SqlValue::Null), None);
+    fn deadlocks_are_retried() {
+        let deadlock = SqlError::Database(DatabaseError { code: Some("40001".into()), message: "Deadlock found".into() });
+        assert!(matches!(sql_error("x", deadlock), ConnectorError::Retriable(m) if m.contains("SQLSTATE 40001")));
+    }
+
+    #[test]
+    fn catalog_texts_may_come_as_bytes() {
+        assert_eq!(text(SqlValue::Bytes(b"id".to_vec())).as_deref(), Some("id"));
+        assert_eq!(text(SqlValue::Text("id".into())).as_deref(), Some("id"));
+        assert_eq!(text(SqlValue::Null), None);
     }
 }

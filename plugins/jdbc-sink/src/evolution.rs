@@ -4,12 +4,12 @@
 
 use thiserror::Error;
 use wasmconnect_sdk::data::Field;
-use wasmconnect_sdk::sql::Dialect;
 
+use crate::catalog::Column;
 use crate::ddl;
+use crate::dialect::{Sql, UnsupportedType};
 use crate::rows::RowShape;
 use crate::settings::Settings;
-use crate::types::UnsupportedType;
 
 #[derive(Debug, PartialEq)]
 pub enum TablePlan {
@@ -38,15 +38,15 @@ pub enum TableError {
 
 /// The DDL that makes `table` (with `existing` columns, `None` when it does not exist) take
 /// rows of `shape`.
-pub fn plan(dialect: Dialect, settings: &Settings, table: &str, existing: Option<&[String]>, shape: &RowShape) -> Result<TablePlan, TableError> {
+pub fn plan(sql: Sql, settings: &Settings, table: &str, existing: Option<&[Column]>, shape: &RowShape) -> Result<TablePlan, TableError> {
     let unsupported = |source| TableError::Unsupported { table: table.to_owned(), source };
     let Some(existing) = existing else {
         if !settings.auto_create {
             return Err(TableError::Missing { table: table.to_owned() });
         }
-        return ddl::create_table(dialect, table, shape).map(TablePlan::Create).map_err(unsupported);
+        return ddl::create_table(sql, table, shape).map(TablePlan::Create).map_err(unsupported);
     };
-    let missing = missing_fields(dialect, existing, &shape.fields);
+    let missing = missing_fields(sql, existing, &shape.fields);
     if missing.is_empty() {
         return Ok(TablePlan::UpToDate);
     }
@@ -57,28 +57,23 @@ pub fn plan(dialect: Dialect, settings: &Settings, table: &str, existing: Option
     if let Some(required) = missing.iter().find(|f| !f.schema.optional && f.schema.default.is_none()) {
         return Err(TableError::RequiredColumn { table: table.to_owned(), column: required.name.clone() });
     }
-    let statements = missing.iter().map(|f| ddl::add_column(dialect, table, f)).collect::<Result<_, _>>().map_err(unsupported)?;
+    let statements = missing.iter().map(|f| ddl::add_column(sql, table, f)).collect::<Result<_, _>>().map_err(unsupported)?;
     Ok(TablePlan::AddColumns { columns, statements })
 }
 
 /// Whether deletes by the key columns of `shape` can run: `false` when the table does not
 /// exist (there is nothing to delete), an error when it lacks a key column.
-pub fn can_delete(dialect: Dialect, table: &str, existing: Option<&[String]>, shape: &RowShape) -> Result<bool, TableError> {
+pub fn can_delete(sql: Sql, table: &str, existing: Option<&[Column]>, shape: &RowShape) -> Result<bool, TableError> {
     let Some(existing) = existing else { return Ok(false) };
-    match missing_fields(dialect, existing, &shape.fields).first() {
+    match missing_fields(sql, existing, &shape.fields).first() {
         Some(field) => Err(TableError::MissingKeyColumn { table: table.to_owned(), column: field.name.clone() }),
         None => Ok(true),
     }
 }
 
-/// The fields without a column. MySQL's and SQLite's column names are case-insensitive;
-/// PostgreSQL's quoted ones are not.
-fn missing_fields<'s>(dialect: Dialect, existing: &[String], fields: &'s [Field]) -> Vec<&'s Field> {
-    let has = |name: &str| match dialect {
-        Dialect::Mysql | Dialect::Sqlite => existing.iter().any(|c| c.eq_ignore_ascii_case(name)),
-        Dialect::Postgres => existing.iter().any(|c| c == name),
-    };
-    fields.iter().filter(|f| !has(&f.name)).collect()
+/// The fields without a column.
+fn missing_fields<'s>(sql: Sql, existing: &[Column], fields: &'s [Field]) -> Vec<&'s Field> {
+    fields.iter().filter(|f| !existing.iter().any(|c| sql.same_column(&f.name, &c.name))).collect()
 }
 
 #[cfg(test)]
@@ -87,6 +82,10 @@ mod tests {
 
     use super::*;
     use crate::rows::tests::settings;
+    use wasmconnect_sdk::sql::Dialect;
+
+    const MYSQL: Sql = Sql { dialect: Dialect::Mysql, quote_identifiers: true };
+    const POSTGRES: Sql = Sql { dialect: Dialect::Postgres, quote_identifiers: true };
 
     fn shape(fields: Vec<Field>) -> RowShape {
         RowShape { fields, key: vec![] }
@@ -100,16 +99,20 @@ mod tests {
         ])
     }
 
-    fn columns(names: &[&str]) -> Vec<String> {
+    fn columns(names: &[&str]) -> Vec<Column> {
+        names.iter().map(|n| Column { name: n.to_string(), data_type: "int".into() }).collect()
+    }
+
+    fn names(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
 
     #[test]
     fn a_missing_table_is_created_only_with_auto_create() {
-        let err = plan(Dialect::Mysql, &settings(&[]), "people", None, &v2()).unwrap_err();
+        let err = plan(MYSQL, &settings(&[]), "people", None, &v2()).unwrap_err();
         assert_eq!(err, TableError::Missing { table: "people".into() });
         assert!(err.to_string().contains("auto.create=true"), "{err}");
-        let TablePlan::Create(sql) = plan(Dialect::Mysql, &settings(&[("auto.create", "true")]), "people", None, &v2()).unwrap() else {
+        let TablePlan::Create(sql) = plan(MYSQL, &settings(&[("auto.create", "true")]), "people", None, &v2()).unwrap() else {
             panic!("no CREATE TABLE")
         };
         assert!(sql.starts_with("CREATE TABLE `people` ("), "{sql}");
@@ -118,15 +121,15 @@ mod tests {
     #[test]
     fn a_matching_table_needs_nothing() {
         let existing = columns(&["ID", "Name", "email", "extra"]);
-        assert_eq!(plan(Dialect::Mysql, &settings(&[]), "t", Some(&existing), &v2()).unwrap(), TablePlan::UpToDate);
+        assert_eq!(plan(MYSQL, &settings(&[]), "t", Some(&existing), &v2()).unwrap(), TablePlan::UpToDate);
         // PostgreSQL compares quoted names exactly.
-        let err = plan(Dialect::Postgres, &settings(&[]), "t", Some(&existing), &v2()).unwrap_err();
-        assert_eq!(err, TableError::MissingColumns { table: "t".into(), columns: columns(&["id", "name"]) });
+        let err = plan(POSTGRES, &settings(&[]), "t", Some(&existing), &v2()).unwrap_err();
+        assert_eq!(err, TableError::MissingColumns { table: "t".into(), columns: names(&["id", "name"]) });
     }
 
     #[test]
     fn missing_columns_are_named_without_auto_evolve() {
-        let err = plan(Dialect::Mysql, &settings(&[]), "t", Some(&columns(&["id", "name"])), &v2()).unwrap_err();
+        let err = plan(MYSQL, &settings(&[]), "t", Some(&columns(&["id", "name"])), &v2()).unwrap_err();
         assert_eq!(err.to_string(), "table \"t\" has no column for the field(s) email: add them, or set auto.evolve=true to let the sink add them");
     }
 
@@ -137,11 +140,11 @@ mod tests {
         let mut fields = v2().fields;
         fields.push(Field::new("visits", with_default));
         let evolve = settings(&[("auto.evolve", "true")]);
-        let plan = plan(Dialect::Postgres, &evolve, "t", Some(&columns(&["id", "name"])), &shape(fields)).unwrap();
+        let plan = plan(POSTGRES, &evolve, "t", Some(&columns(&["id", "name"])), &shape(fields)).unwrap();
         assert_eq!(
             plan,
             TablePlan::AddColumns {
-                columns: columns(&["email", "visits"]),
+                columns: names(&["email", "visits"]),
                 statements: vec![
                     "ALTER TABLE \"t\" ADD \"email\" TEXT".into(),
                     "ALTER TABLE \"t\" ADD \"visits\" INT NOT NULL DEFAULT 0".into()
@@ -153,18 +156,18 @@ mod tests {
     #[test]
     fn auto_evolve_refuses_required_columns_and_says_why() {
         let evolve = settings(&[("auto.evolve", "true")]);
-        let err = plan(Dialect::Mysql, &evolve, "t", Some(&columns(&["id", "email"])), &v2()).unwrap_err();
+        let err = plan(MYSQL, &evolve, "t", Some(&columns(&["id", "email"])), &v2()).unwrap_err();
         assert_eq!(err, TableError::RequiredColumn { table: "t".into(), column: "name".into() });
         assert!(err.to_string().contains("required and has no default"), "{err}");
     }
 
     #[test]
     fn deletes_need_the_key_columns() {
-        let key = RowShape { fields: vec![Field::new("id", Schema::new(SchemaType::Int64))], key: columns(&["id"]) };
-        assert_eq!(can_delete(Dialect::Mysql, "t", None, &key), Ok(false));
-        assert_eq!(can_delete(Dialect::Mysql, "t", Some(&columns(&["ID"])), &key), Ok(true));
+        let key = RowShape { fields: vec![Field::new("id", Schema::new(SchemaType::Int64))], key: names(&["id"]) };
+        assert_eq!(can_delete(MYSQL, "t", None, &key), Ok(false));
+        assert_eq!(can_delete(MYSQL, "t", Some(&columns(&["ID"])), &key), Ok(true));
         assert_eq!(
-            can_delete(Dialect::Postgres, "t", Some(&columns(&["uuid"])), &key),
+            can_delete(POSTGRES, "t", Some(&columns(&["uuid"])), &key),
             Err(TableError::MissingKeyColumn { table: "t".into(), column: "id".into() })
         );
     }

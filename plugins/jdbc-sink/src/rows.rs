@@ -1,31 +1,39 @@
 //! Checking records and turning them into rows: which columns a record writes (its value's
-//! fields, and with `pk.mode=record_key` its key's), which of them form the primary key, and
-//! the SQL parameters for them.
+//! fields as `fields.include.list` selects them, and the key columns `pk.mode` adds), which
+//! of them form the primary key, and the SQL parameters for them.
 
 use std::sync::Arc;
 
 use thiserror::Error;
 use wasmconnect_sdk::data::{Field, Schema, SchemaType, Value};
-use wasmconnect_sdk::sql::{Dialect, SqlValue};
+use wasmconnect_sdk::sql::SqlValue;
 use wasmconnect_sdk::{Data, SinkRecord};
 
-use crate::settings::{PkMode, Settings};
-use crate::types::{UnsupportedType, column_type};
+use crate::dialect::{Sql, UnsupportedType};
+use crate::settings::{KAFKA_PK_COLUMNS, PkMode, Settings};
 use crate::values::{ValueError, sql_value};
 
 /// The columns a record writes, in order, and the names of those forming the primary key.
 /// Records with the same key and value schemas share one shape, so a run of them becomes
-/// one multi-row INSERT.
+/// one multi-row statement.
 #[derive(Debug, PartialEq)]
 pub struct RowShape {
     pub fields: Vec<Field>,
     pub key: Vec<String>,
 }
 
+impl RowShape {
+    /// The positions of the key columns among `fields`, in key order.
+    pub fn key_positions(&self) -> Vec<usize> {
+        self.key.iter().filter_map(|k| self.fields.iter().position(|f| &f.name == k)).collect()
+    }
+}
+
 /// What one record asks the table for.
 #[derive(Debug, PartialEq)]
 pub enum Action {
-    Insert { table: String, shape: Arc<RowShape>, params: Vec<SqlValue> },
+    /// A row to write as `insert.mode` says: INSERT, upsert or UPDATE.
+    Write { table: String, shape: Arc<RowShape>, params: Vec<SqlValue> },
     /// A tombstone with `delete.enabled`: `shape` holds just the key columns.
     Delete { table: String, shape: Arc<RowShape>, params: Vec<SqlValue> },
     /// A tombstone without `delete.enabled`; the sink says so in its log.
@@ -67,6 +75,9 @@ enum Source {
     Key,
     KeyField(usize),
     ValueField(usize),
+    Topic,
+    Partition,
+    Offset,
 }
 
 /// A shape and how to fill it, worked out once per pair of key and value schemas.
@@ -82,13 +93,13 @@ struct Layout {
 /// Turns the records of a batch into actions, remembering the layouts it has seen.
 pub struct RowBuilder<'a> {
     settings: &'a Settings,
-    dialect: Dialect,
+    sql: Sql,
     layouts: Vec<Layout>,
 }
 
 impl<'a> RowBuilder<'a> {
-    pub fn new(settings: &'a Settings, dialect: Dialect) -> Self {
-        RowBuilder { settings, dialect, layouts: Vec::new() }
+    pub fn new(settings: &'a Settings, sql: Sql) -> Self {
+        RowBuilder { settings, sql, layouts: Vec::new() }
     }
 
     /// Checks a record and says what to write for it; the error says what is wrong with it.
@@ -98,7 +109,7 @@ impl<'a> RowBuilder<'a> {
             if !self.settings.delete_enabled {
                 return Ok(Action::SkipTombstone);
             }
-            let (shape, params) = self.row(record.key.as_ref(), None)?;
+            let (shape, params) = self.row(record, record.key.as_ref(), None)?;
             return Ok(Action::Delete { table, shape, params });
         };
         let schema = value.schema.as_ref().ok_or(RecordProblem::ValueWithoutSchema)?;
@@ -109,11 +120,11 @@ impl<'a> RowBuilder<'a> {
             return Err(RecordProblem::NotAStruct(kind_of(&value.value)));
         }
         let key = record.key.as_ref().filter(|_| self.settings.pk_mode == PkMode::RecordKey);
-        let (shape, params) = self.row(key, Some(value))?;
-        Ok(Action::Insert { table, shape, params })
+        let (shape, params) = self.row(record, key, Some(value))?;
+        Ok(Action::Write { table, shape, params })
     }
 
-    fn row(&mut self, key: Option<&Data>, value: Option<&Data>) -> Result<(Arc<RowShape>, Vec<SqlValue>), RecordProblem> {
+    fn row(&mut self, record: &SinkRecord, key: Option<&Data>, value: Option<&Data>) -> Result<(Arc<RowShape>, Vec<SqlValue>), RecordProblem> {
         let key_schema = key.filter(|k| k.value != Value::Null).and_then(|k| k.schema.as_ref());
         if self.settings.pk_mode == PkMode::RecordKey && key_schema.is_none() {
             return Err(RecordProblem::KeyWithoutSchema);
@@ -122,11 +133,19 @@ impl<'a> RowBuilder<'a> {
         let layout = self.layout(key_schema, value_schema)?;
         let mut params = Vec::with_capacity(layout.sources.len());
         for ((field, source), in_key) in layout.shape.fields.iter().zip(&layout.sources).zip(&layout.in_key) {
-            let v = pick(*source, key, value)?;
-            if *in_key && *v == Value::Null {
-                return Err(RecordProblem::NullKey(field.name.clone()));
-            }
-            params.push(sql_value(&field.schema, v).map_err(|source| RecordProblem::Value { field: field.name.clone(), source })?);
+            let param = match source {
+                Source::Topic => SqlValue::Text(record.topic.clone()),
+                Source::Partition => SqlValue::Int(record.kafka_partition.into()),
+                Source::Offset => SqlValue::Int(record.kafka_offset),
+                _ => {
+                    let v = pick(*source, key, value)?;
+                    if *in_key && *v == Value::Null {
+                        return Err(RecordProblem::NullKey(field.name.clone()));
+                    }
+                    sql_value(&field.schema, v).map_err(|source| RecordProblem::Value { field: field.name.clone(), source })?
+                }
+            };
+            params.push(param);
         }
         Ok((layout.shape.clone(), params))
     }
@@ -145,24 +164,27 @@ impl<'a> RowBuilder<'a> {
     }
 
     fn new_layout(&self, key: Option<&Arc<Schema>>, value: Option<&Arc<Schema>>) -> Result<Layout, RecordProblem> {
-        let mut columns: Vec<(Field, Source)> = match key {
-            Some(key) => key_columns(key, &self.settings.pk_fields)?,
-            None => Vec::new(),
+        let settings = self.settings;
+        let mut columns: Vec<(Field, Source)> = match (settings.pk_mode, key) {
+            (PkMode::Kafka, _) => kafka_columns(&settings.pk_fields),
+            (PkMode::RecordKey, Some(key)) => key_columns(key, &settings.pk_fields)?,
+            _ => Vec::new(),
         };
         let mut pk: Vec<String> = columns.iter().map(|(f, _)| f.name.clone()).collect();
         if let Some(value) = value {
+            if settings.pk_mode == PkMode::RecordValue {
+                pk = value_key(value, &settings.pk_fields)?;
+            }
+            // Key fields are written whatever fields.include.list says, as in Confluent's sink.
+            let wanted = |name: &String| pk.contains(name) || settings.fields.is_empty() || settings.fields.contains(name);
             for (i, field) in value.fields.iter().enumerate() {
-                if !pk.contains(&field.name) {
+                if wanted(&field.name) && !columns.iter().any(|(c, _)| c.name == field.name) {
                     columns.push((field.clone(), Source::ValueField(i)));
                 }
             }
-            if self.settings.pk_mode == PkMode::RecordValue {
-                pk = value_key(value, &self.settings.pk_fields)?;
-            }
         }
         for (field, _) in &columns {
-            column_type(self.dialect, &field.schema, false)
-                .map_err(|source| RecordProblem::Unstorable { field: field.name.clone(), source })?;
+            self.sql.column_type(&field.schema, false).map_err(|source| RecordProblem::Unstorable { field: field.name.clone(), source })?;
         }
         let (fields, sources): (Vec<Field>, _) = columns.into_iter().unzip();
         let in_key = fields.iter().map(|f| pk.contains(&f.name)).collect();
@@ -174,6 +196,17 @@ impl<'a> RowBuilder<'a> {
             in_key,
         })
     }
+}
+
+/// The topic, partition and offset columns of `pk.mode=kafka`, named by `pk.fields` if it
+/// gives three names.
+fn kafka_columns(pk_fields: &[String]) -> Vec<(Field, Source)> {
+    let names: Vec<String> = match pk_fields {
+        [_, _, _] => pk_fields.to_vec(),
+        _ => KAFKA_PK_COLUMNS.iter().map(|n| n.to_string()).collect(),
+    };
+    let types = [(SchemaType::String, Source::Topic), (SchemaType::Int32, Source::Partition), (SchemaType::Int64, Source::Offset)];
+    names.into_iter().zip(types).map(|(name, (schema_type, source))| (Field::new(name, Schema::new(schema_type)), source)).collect()
 }
 
 /// The primary key columns from the record key: the named fields of a struct key (all of
@@ -219,6 +252,7 @@ fn pick<'v>(source: Source, key: Option<&'v Data>, value: Option<&'v Data>) -> R
             Some(Value::Struct(values)) => values.get(i).ok_or(RecordProblem::ShortStruct("value")),
             _ => Err(RecordProblem::NotAStruct("non-struct")),
         },
+        Source::Topic | Source::Partition | Source::Offset => unreachable!("record coordinates are not picked from key or value"),
     }
 }
 
@@ -247,8 +281,12 @@ fn kind_of(value: &Value) -> &'static str {
 #[cfg(test)]
 pub(crate) mod tests {
     use wasmconnect_sdk::Config;
+    use wasmconnect_sdk::sql::Dialect;
 
     use super::*;
+
+    const MYSQL: Sql = Sql { dialect: Dialect::Mysql, quote_identifiers: true };
+    const POSTGRES: Sql = Sql { dialect: Dialect::Postgres, quote_identifiers: true };
 
     pub fn settings(pairs: &[(&str, &str)]) -> Settings {
         Settings::parse(&Config::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))).unwrap()
@@ -283,15 +321,15 @@ pub(crate) mod tests {
     #[test]
     fn a_struct_value_becomes_a_row_in_the_topics_table() {
         let settings = settings(&[("table.name.format", "sink_${topic}")]);
-        let mut rows = RowBuilder::new(&settings, Dialect::Mysql);
+        let mut rows = RowBuilder::new(&settings, MYSQL);
         let schema = person_schema();
-        let Action::Insert { table, shape, params } = rows.action(&record("people", None, Some(person(&schema, 1, None)))).unwrap() else {
+        let Action::Write { table, shape, params } = rows.action(&record("people", None, Some(person(&schema, 1, None)))).unwrap() else {
             panic!("not an insert")
         };
         assert_eq!(table, "sink_people");
         assert_eq!((names(&shape), shape.key.len()), (vec!["id", "name", "email"], 0));
         assert_eq!(params, vec![SqlValue::Int(1), SqlValue::Text("p1".into()), SqlValue::Null]);
-        let Action::Insert { shape: again, .. } = rows.action(&record("people", None, Some(person(&schema, 2, Some("e"))))).unwrap() else {
+        let Action::Write { shape: again, .. } = rows.action(&record("people", None, Some(person(&schema, 2, Some("e"))))).unwrap() else {
             panic!("not an insert")
         };
         assert!(Arc::ptr_eq(&shape, &again), "records of one schema share their shape");
@@ -300,7 +338,7 @@ pub(crate) mod tests {
     #[test]
     fn records_without_a_struct_schema_are_refused() {
         let settings = settings(&[]);
-        let mut rows = RowBuilder::new(&settings, Dialect::Mysql);
+        let mut rows = RowBuilder::new(&settings, MYSQL);
         let schemaless = Data::schemaless(Value::Map(vec![]));
         let err = rows.action(&record("t", None, Some(schemaless))).unwrap_err();
         assert_eq!(err, RecordProblem::ValueWithoutSchema);
@@ -313,9 +351,9 @@ pub(crate) mod tests {
     #[test]
     fn tombstones_are_skipped_or_deleted_by_key() {
         let keep = settings(&[]);
-        assert_eq!(RowBuilder::new(&keep, Dialect::Mysql).action(&record("t", Some(id_key(3)), None)).unwrap(), Action::SkipTombstone);
+        assert_eq!(RowBuilder::new(&keep, MYSQL).action(&record("t", Some(id_key(3)), None)).unwrap(), Action::SkipTombstone);
         let delete = settings(&[("pk.mode", "record_key"), ("delete.enabled", "true")]);
-        let mut rows = RowBuilder::new(&delete, Dialect::Postgres);
+        let mut rows = RowBuilder::new(&delete, POSTGRES);
         let null_with_schema = Data { schema: Some(person_schema()), value: Value::Null };
         let Action::Delete { table, shape, params } = rows.action(&record("t", Some(id_key(3)), Some(null_with_schema))).unwrap() else {
             panic!("not a delete")
@@ -327,13 +365,13 @@ pub(crate) mod tests {
     #[test]
     fn record_key_columns_come_first() {
         let settings = settings(&[("pk.mode", "record_key")]);
-        let mut rows = RowBuilder::new(&settings, Dialect::Mysql);
+        let mut rows = RowBuilder::new(&settings, MYSQL);
         let value_schema = Arc::new(Schema::structure(vec![
             Field::new("name", Schema::new(SchemaType::String)),
             Field::new("id", Schema::new(SchemaType::Int64)),
         ]));
         let value = Data { schema: Some(value_schema), value: Value::Struct(vec![Value::String("ann".into()), Value::Int64(9)]) };
-        let Action::Insert { shape, params, .. } = rows.action(&record("t", Some(id_key(5)), Some(value.clone()))).unwrap() else {
+        let Action::Write { shape, params, .. } = rows.action(&record("t", Some(id_key(5)), Some(value.clone()))).unwrap() else {
             panic!("not an insert")
         };
         assert_eq!((names(&shape), shape.key.clone()), (vec!["id", "name"], vec!["id".to_owned()]));
@@ -346,10 +384,10 @@ pub(crate) mod tests {
         let key = Data { schema: Some(Arc::new(Schema::new(SchemaType::String))), value: Value::String("k1".into()) };
         let value = person(&person_schema(), 1, None);
         let unnamed = settings(&[("pk.mode", "record_key")]);
-        let err = RowBuilder::new(&unnamed, Dialect::Mysql).action(&record("t", Some(key.clone()), Some(value.clone()))).unwrap_err();
+        let err = RowBuilder::new(&unnamed, MYSQL).action(&record("t", Some(key.clone()), Some(value.clone()))).unwrap_err();
         assert_eq!(err, RecordProblem::PrimitiveKeyNeedsOneName("string"));
         let named = settings(&[("pk.mode", "record_key"), ("pk.fields", "kafka_key")]);
-        let Action::Insert { shape, params, .. } = RowBuilder::new(&named, Dialect::Mysql).action(&record("t", Some(key), Some(value))).unwrap() else {
+        let Action::Write { shape, params, .. } = RowBuilder::new(&named, MYSQL).action(&record("t", Some(key), Some(value))).unwrap() else {
             panic!("not an insert")
         };
         assert_eq!(names(&shape), vec!["kafka_key", "id", "name", "email"]);
@@ -360,20 +398,20 @@ pub(crate) mod tests {
     fn record_value_keys_must_name_value_fields() {
         let value = person(&person_schema(), 1, Some("e"));
         let all = settings(&[("pk.mode", "record_value")]);
-        let Action::Insert { shape, .. } = RowBuilder::new(&all, Dialect::Mysql).action(&record("t", None, Some(value.clone()))).unwrap() else {
+        let Action::Write { shape, .. } = RowBuilder::new(&all, MYSQL).action(&record("t", None, Some(value.clone()))).unwrap() else {
             panic!("not an insert")
         };
         assert_eq!(shape.key, vec!["id", "name", "email"]);
         let named = settings(&[("pk.mode", "record_value"), ("pk.fields", "id")]);
-        let Action::Insert { shape, .. } = RowBuilder::new(&named, Dialect::Mysql).action(&record("t", None, Some(value.clone()))).unwrap() else {
+        let Action::Write { shape, .. } = RowBuilder::new(&named, MYSQL).action(&record("t", None, Some(value.clone()))).unwrap() else {
             panic!("not an insert")
         };
         assert_eq!((names(&shape).len(), shape.key.clone()), (3, vec!["id".to_owned()]));
         let wrong = settings(&[("pk.mode", "record_value"), ("pk.fields", "uuid")]);
-        let err = RowBuilder::new(&wrong, Dialect::Mysql).action(&record("t", None, Some(value.clone()))).unwrap_err();
+        let err = RowBuilder::new(&wrong, MYSQL).action(&record("t", None, Some(value.clone()))).unwrap_err();
         assert_eq!(err, RecordProblem::PkFieldMissing { field: "uuid".into(), side: "value" });
         let no_email = person(&person_schema(), 1, None);
-        let Err(RecordProblem::NullKey(field)) = RowBuilder::new(&all, Dialect::Mysql).action(&record("t", None, Some(no_email))) else {
+        let Err(RecordProblem::NullKey(field)) = RowBuilder::new(&all, MYSQL).action(&record("t", None, Some(no_email))) else {
             panic!("a null key column must be refused")
         };
         assert_eq!(field, "email");
@@ -382,7 +420,7 @@ pub(crate) mod tests {
     #[test]
     fn bad_fields_are_named() {
         let settings = settings(&[]);
-        let mut rows = RowBuilder::new(&settings, Dialect::Mysql);
+        let mut rows = RowBuilder::new(&settings, MYSQL);
         let nested = Arc::new(Schema::structure(vec![Field::new("tags", Schema::array(Arc::new(Schema::new(SchemaType::String))))]));
         let value = Data { schema: Some(nested), value: Value::Struct(vec![Value::Array(vec![])]) };
         let err = rows.action(&record("t", None, Some(value))).unwrap_err();
@@ -391,5 +429,42 @@ pub(crate) mod tests {
         let null_name = Data { schema: Some(schema), value: Value::Struct(vec![Value::Int64(1), Value::Null, Value::Null]) };
         let err = rows.action(&record("t", None, Some(null_name))).unwrap_err();
         assert_eq!(err, RecordProblem::Value { field: "name".into(), source: ValueError::NullInRequired });
+    }
+
+    #[test]
+    fn kafka_keys_are_the_records_coordinates() {
+        let schema = person_schema();
+        let mut at = record("people", None, Some(person(&schema, 1, None)));
+        (at.kafka_partition, at.kafka_offset) = (2, 41);
+        let default = settings(&[("pk.mode", "kafka")]);
+        let Action::Write { shape, params, .. } = RowBuilder::new(&default, MYSQL).action(&at).unwrap() else { panic!("not a write") };
+        assert_eq!(names(&shape), vec!["__connect_topic", "__connect_partition", "__connect_offset", "id", "name", "email"]);
+        assert_eq!(shape.key, vec!["__connect_topic", "__connect_partition", "__connect_offset"]);
+        assert_eq!(params[..3], [SqlValue::Text("people".into()), SqlValue::Int(2), SqlValue::Int(41)]);
+        assert_eq!(shape.key_positions(), vec![0, 1, 2]);
+        let renamed = settings(&[("pk.mode", "kafka"), ("pk.fields", "t,p,o")]);
+        let Action::Write { shape, .. } = RowBuilder::new(&renamed, MYSQL).action(&at).unwrap() else { panic!("not a write") };
+        assert_eq!(shape.key, vec!["t", "p", "o"]);
+    }
+
+    #[test]
+    fn the_include_list_picks_value_fields_but_keeps_the_key() {
+        let value = person(&person_schema(), 1, Some("e"));
+        let some = settings(&[("pk.mode", "record_value"), ("pk.fields", "id"), ("fields.include.list", "email")]);
+        let Action::Write { shape, params, .. } = RowBuilder::new(&some, MYSQL).action(&record("t", None, Some(value))).unwrap() else {
+            panic!("not a write")
+        };
+        assert_eq!(names(&shape), vec!["id", "email"]);
+        assert_eq!(params, vec![SqlValue::Int(1), SqlValue::Text("e".into())]);
+    }
+
+    #[test]
+    fn nested_values_are_refused_naming_the_flatten_transform() {
+        let settings = settings(&[]);
+        let inner = Schema::structure(vec![Field::new("city", Schema::new(SchemaType::String))]);
+        let nested = Arc::new(Schema::structure(vec![Field::new("address", inner)]));
+        let value = Data { schema: Some(nested), value: Value::Struct(vec![Value::Struct(vec![Value::String("x".into())])]) };
+        let err = RowBuilder::new(&settings, MYSQL).action(&record("t", None, Some(value))).unwrap_err();
+        assert!(err.to_string().contains("field \"address\"") && err.to_string().contains("Flatten$Value"), "{err}");
     }
 }

@@ -2,7 +2,9 @@
 
 use thiserror::Error;
 use wasmconnect_sdk::data::{DATE, DECIMAL, Schema, TIME, TIMESTAMP, Value, decimal};
-use wasmconnect_sdk::sql::{Dialect, SqlValue};
+use wasmconnect_sdk::sql::SqlValue;
+
+use crate::dialect::Sql;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ValueError {
@@ -52,12 +54,12 @@ fn decimal_text(schema: &Schema, bytes: &[u8]) -> Result<String, ValueError> {
 
 /// The SQL literal of a field's default, for `CREATE TABLE` and `ALTER TABLE ... ADD`; `None`
 /// when there is no literal to give (a null default, a NaN).
-pub fn default_literal(dialect: Dialect, schema: &Schema, value: &Value) -> Option<String> {
+pub fn default_literal(sql: Sql, schema: &Schema, value: &Value) -> Option<String> {
     Some(match (schema.name.as_deref(), value) {
         (_, Value::Null) => return None,
-        (Some(TIMESTAMP), Value::Int64(ms)) => quoted_text(dialect, &timestamp_text(*ms)),
-        (Some(DATE), Value::Int32(days)) => quoted_text(dialect, &date_text(i64::from(*days))),
-        (Some(TIME), Value::Int32(ms)) => quoted_text(dialect, &time_text(i64::from(*ms))),
+        (Some(TIMESTAMP), Value::Int64(ms)) => sql.string_literal(&timestamp_text(*ms)),
+        (Some(DATE), Value::Int32(days)) => sql.string_literal(&date_text(i64::from(*days))),
+        (Some(TIME), Value::Int32(ms)) => sql.string_literal(&time_text(i64::from(*ms))),
         (Some(DECIMAL), Value::Bytes(bytes)) => decimal_text(schema, bytes).ok()?,
         (_, Value::Boolean(b)) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
         (_, Value::Int8(v)) => v.to_string(),
@@ -66,29 +68,10 @@ pub fn default_literal(dialect: Dialect, schema: &Schema, value: &Value) -> Opti
         (_, Value::Int64(v)) => v.to_string(),
         (_, Value::Float32(v)) if v.is_finite() => v.to_string(),
         (_, Value::Float64(v)) if v.is_finite() => v.to_string(),
-        (_, Value::String(s)) => quoted_text(dialect, s),
-        (_, Value::Bytes(b)) => bytes_literal(dialect, b),
+        (_, Value::String(s)) => sql.string_literal(s),
+        (_, Value::Bytes(b)) => sql.bytes_literal(b),
         _ => return None,
     })
-}
-
-/// A string literal. MySQL also treats backslashes as escapes (unless NO_BACKSLASH_ESCAPES is
-/// set), so they are doubled there; PostgreSQL's and SQLite's standard strings take them
-/// literally.
-fn quoted_text(dialect: Dialect, text: &str) -> String {
-    let escaped = text.replace('\'', "''");
-    match dialect {
-        Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
-        Dialect::Postgres | Dialect::Sqlite => format!("'{escaped}'"),
-    }
-}
-
-fn bytes_literal(dialect: Dialect, bytes: &[u8]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    match dialect {
-        Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
-        Dialect::Postgres => format!("'\\x{hex}'"),
-    }
 }
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -123,6 +106,10 @@ mod tests {
     use wasmconnect_sdk::data::decimal::to_bytes as decimal_bytes;
 
     use super::*;
+    use wasmconnect_sdk::sql::Dialect;
+
+    const MYSQL: Sql = Sql { dialect: Dialect::Mysql, quote_identifiers: true };
+    const POSTGRES: Sql = Sql { dialect: Dialect::Postgres, quote_identifiers: true };
 
     #[test]
     fn logical_types_become_sql_values_in_their_units() {
@@ -170,25 +157,25 @@ mod tests {
     #[test]
     fn default_literals_per_dialect() {
         let string = Schema::new(SchemaType::String);
-        assert_eq!(default_literal(Dialect::Postgres, &string, &Value::String("it's a\\b".into())).unwrap(), "'it''s a\\b'");
-        assert_eq!(default_literal(Dialect::Mysql, &string, &Value::String("it's a\\b".into())).unwrap(), "'it''s a\\\\b'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::new(SchemaType::Bytes), &Value::Bytes(vec![0xDE, 0x0A])).unwrap(), "X'DE0A'");
-        assert_eq!(default_literal(Dialect::Postgres, &Schema::new(SchemaType::Bytes), &Value::Bytes(vec![0xDE])).unwrap(), "'\\xDE'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::new(SchemaType::Boolean), &Value::Boolean(false)).unwrap(), "FALSE");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::new(SchemaType::Int32), &Value::Int32(-3)).unwrap(), "-3");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::new(SchemaType::Float64), &Value::Float64(0.25)).unwrap(), "0.25");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::new(SchemaType::Float64), &Value::Float64(f64::NAN)), None);
-        assert_eq!(default_literal(Dialect::Mysql, &string.clone().optional(), &Value::Null), None);
+        assert_eq!(default_literal(POSTGRES, &string, &Value::String("it's a\\b".into())).unwrap(), "'it''s a\\b'");
+        assert_eq!(default_literal(MYSQL, &string, &Value::String("it's a\\b".into())).unwrap(), "'it''s a\\\\b'");
+        assert_eq!(default_literal(MYSQL, &Schema::new(SchemaType::Bytes), &Value::Bytes(vec![0xDE, 0x0A])).unwrap(), "X'DE0A'");
+        assert_eq!(default_literal(POSTGRES, &Schema::new(SchemaType::Bytes), &Value::Bytes(vec![0xDE])).unwrap(), "'\\xDE'");
+        assert_eq!(default_literal(MYSQL, &Schema::new(SchemaType::Boolean), &Value::Boolean(false)).unwrap(), "FALSE");
+        assert_eq!(default_literal(MYSQL, &Schema::new(SchemaType::Int32), &Value::Int32(-3)).unwrap(), "-3");
+        assert_eq!(default_literal(MYSQL, &Schema::new(SchemaType::Float64), &Value::Float64(0.25)).unwrap(), "0.25");
+        assert_eq!(default_literal(MYSQL, &Schema::new(SchemaType::Float64), &Value::Float64(f64::NAN)), None);
+        assert_eq!(default_literal(MYSQL, &string.clone().optional(), &Value::Null), None);
     }
 
     #[test]
     fn logical_defaults_are_calendar_literals() {
         let ts = Value::Int64(1_700_000_000_123); // 2023-11-14T22:13:20.123Z
-        assert_eq!(default_literal(Dialect::Postgres, &Schema::timestamp(), &ts).unwrap(), "'2023-11-14 22:13:20.123'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::timestamp(), &Value::Int64(-1)).unwrap(), "'1969-12-31 23:59:59.999'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::date(), &Value::Int32(0)).unwrap(), "'1970-01-01'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::date(), &Value::Int32(11_016)).unwrap(), "'2000-02-29'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::time(), &Value::Int32(45_296_789)).unwrap(), "'12:34:56.789'");
-        assert_eq!(default_literal(Dialect::Mysql, &Schema::decimal(2), &Value::Bytes(decimal_bytes(-5))).unwrap(), "-0.05");
+        assert_eq!(default_literal(POSTGRES, &Schema::timestamp(), &ts).unwrap(), "'2023-11-14 22:13:20.123'");
+        assert_eq!(default_literal(MYSQL, &Schema::timestamp(), &Value::Int64(-1)).unwrap(), "'1969-12-31 23:59:59.999'");
+        assert_eq!(default_literal(MYSQL, &Schema::date(), &Value::Int32(0)).unwrap(), "'1970-01-01'");
+        assert_eq!(default_literal(MYSQL, &Schema::date(), &Value::Int32(11_016)).unwrap(), "'2000-02-29'");
+        assert_eq!(default_literal(MYSQL, &Schema::time(), &Value::Int32(45_296_789)).unwrap(), "'12:34:56.789'");
+        assert_eq!(default_literal(MYSQL, &Schema::decimal(2), &Value::Bytes(decimal_bytes(-5))).unwrap(), "-0.05");
     }
 }

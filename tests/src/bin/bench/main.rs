@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: wasmconnect side by side with a raw baseline doing the same work with
-//! the same crates outside wasmconnect, on MariaDB. Prints a table and writes it to
-//! bench/RESULTS.md.
+//! the same crates outside wasmconnect, on MariaDB and PostgreSQL. Prints a table and writes
+//! it to bench/RESULTS.md.
 //!
 //! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000; the transform chain runs
 //! over ten times as many records)
@@ -15,7 +15,7 @@ use sqlx::{AssertSqlSafe, MySqlPool, Row};
 use wasmconnect::runtime::TaskLimits;
 use wasmconnect_convert::{Converter, JsonConverter};
 use wasmconnect_data::{Data, Field, Schema, SchemaType, Value};
-use wasmconnect_e2e::{Api, TestDb, USERS_DDL, start_worker_with_limits};
+use wasmconnect_e2e::{AnyDb, Api, PgDb, TestDb, USERS_DDL, jdbc_sink, start_worker_with_limits};
 use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, ProducerRecord, TopicLog, TopicPartition};
 
 /// Rows per SELECT, as batch.max.rows.
@@ -40,16 +40,16 @@ async fn main() -> anyhow::Result<()> {
     fill_users(&db.pool, rows).await?;
 
     let source = source_scenario(&db, rows).await?;
-    let sink = sink_scenario(&db, rows).await?;
+    let [mariadb, postgres] = sink_scenarios(&db, rows).await?;
     db.drop_database().await;
     let chain_records = rows * 10;
     let chain = transforms::run(chain_records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
 
-    let table = format!("{}\n{}", render(&[source, sink]), render_chain(chain_records, &chain));
+    let table = format!("{}\n{}", render(&[source, mariadb, postgres]), render_chain(chain_records, &chain));
     println!("{table}");
     let report = format!(
-        "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB on \
-         127.0.0.1, the baseline and wasmconnect measured in the same run. Peak RSS of the whole run: {} MiB.\n\n{table}\n",
+        "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB and \
+         PostgreSQL on 127.0.0.1, the baseline and wasmconnect measured in the same run. Peak RSS of the whole run: {} MiB.\n\n{table}\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::consts::ARCH,
         peak_rss_mib().unwrap_or(0),
@@ -175,7 +175,50 @@ async fn raw_sink(pool: &MySqlPool, log: &EmbeddedLog, topic: &str, rows: usize)
     Ok(())
 }
 
-async fn sink_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
+/// Baseline: read the envelopes, convert them, and write each batch the worker would hand
+/// the sink with PostgreSQL's binary COPY, one transaction per batch.
+async fn raw_pg_sink(pool: &sqlx::PgPool, log: &EmbeddedLog, topic: &str, rows: usize) -> anyhow::Result<()> {
+    /// Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's timestamp epoch.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    let converter = JsonConverter::new(true);
+    let tp = TopicPartition { topic: topic.into(), partition: 0 };
+    let mut next = 0;
+    while (next as usize) < rows {
+        let records = log.read(&tp, next, WRITE_BATCH)?;
+        next += records.len() as i64;
+        let mut copy = b"PGCOPY\n\xff\r\n\0".to_vec();
+        copy.extend_from_slice(&[0; 8]); // flags, header extension length
+        for record in &records {
+            let data = converter.to_connect_data(topic, record.value.as_deref())?;
+            let Value::Struct(fields) = data.value else { anyhow::bail!("not a struct") };
+            copy.extend_from_slice(&(fields.len() as i16).to_be_bytes());
+            for field in fields {
+                let bytes = match field {
+                    Value::Int32(v) => v.to_be_bytes().to_vec(),
+                    Value::String(v) => v.into_bytes(),
+                    Value::Int64(ms) => (ms * 1000 - PG_EPOCH_MICROS).to_be_bytes().to_vec(),
+                    _ => {
+                        copy.extend_from_slice(&(-1i32).to_be_bytes());
+                        continue;
+                    }
+                };
+                copy.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+                copy.extend_from_slice(&bytes);
+            }
+        }
+        copy.extend_from_slice(&(-1i16).to_be_bytes());
+        let mut tx = pool.begin().await?;
+        let mut writer = tx.copy_in_raw("COPY raw_sink (id, user_id, pwd, created_at) FROM STDIN (FORMAT binary)").await?;
+        writer.send(copy).await?;
+        writer.finish().await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The JDBC sink writing the source's records to MariaDB and to PostgreSQL, each beside its
+/// baseline (multi-row INSERT on MariaDB, binary COPY on PostgreSQL), on the same records.
+async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement; 2]> {
     let dir = tempfile::tempdir()?;
     // The records to write: what the source produced, copied into a log of their own.
     let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
@@ -207,9 +250,26 @@ async fn sink_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> 
     while db.count("bench_in").await.unwrap_or(0) < rows as i64 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let wasmconnect = started.elapsed();
+    let mariadb = Measurement { scenario: "sink: JSON envelopes → MariaDB multi-row INSERT", rows, baseline, wasmconnect: started.elapsed() };
+
+    let pg_db = PgDb::create("bench").await;
+    let pg_pool = pg_db.pool.clone();
+    let pg = AnyDb::Postgres(pg_db);
+    pg.exec("CREATE TABLE raw_sink (id INT NOT NULL, user_id TEXT NOT NULL, pwd TEXT NOT NULL, created_at TIMESTAMP(3))").await;
+    let started = Instant::now();
+    raw_pg_sink(&pg_pool, &source_log, "raw_users", rows).await?;
+    let baseline = started.elapsed();
+    let settings = json!({"topics": "bench_in", "auto.create": "true"});
+    let started = Instant::now();
+    let (status, body) = api.post("/connectors", &jdbc_sink("pg-sink", &pg, settings)).await;
+    anyhow::ensure!(status == 201, "creating the PostgreSQL sink failed: {body}");
+    while pg.count("bench_in").await.unwrap_or(0) < rows as i64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let postgres = Measurement { scenario: "sink: JSON envelopes → PostgreSQL (baseline: binary COPY)", rows, baseline, wasmconnect: started.elapsed() };
     worker.shutdown().await?;
-    Ok(Measurement { scenario: "sink: JSON envelopes → MariaDB multi-row INSERT", rows, baseline, wasmconnect })
+    pg.drop_database().await;
+    Ok([mariadb, postgres])
 }
 
 fn render(rows: &[Measurement]) -> String {
