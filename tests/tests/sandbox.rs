@@ -120,3 +120,42 @@ async fn a_connector_sets_its_own_limits_within_the_workers_maxima() {
     assert!(body["message"].as_str().unwrap().contains("wasm.call.timeout.ms"), "{body}");
     worker.shutdown().await.unwrap();
 }
+
+/// After a trap the instance is done: a further call says so without entering it, and
+/// stopping it is a no-op rather than a second failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trapped_instance_is_not_entered_again() {
+    use std::sync::Arc;
+    use wasmconnect::runtime::{OffsetReader, PluginError, PluginRegistry, Runtime, TaskContext, WorkerLimits};
+
+    struct NoOffsets;
+    impl OffsetReader for NoOffsets {
+        fn committed(&self, _: &serde_json::Value) -> Option<serde_json::Value> {
+            None
+        }
+    }
+    let registry = PluginRegistry::scan(&[plugin_path()]).unwrap();
+    let plugin = registry.resolve("ChaosSource", None).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default())).unwrap();
+    let config = [("chaos.behaviour", "panic"), ("topic", "out")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+    let ctx = TaskContext {
+        connector: "panics".into(),
+        task: Some(0),
+        config,
+        offsets: Arc::new(NoOffsets),
+        pools: Arc::new(wasmconnect_db::Pools::new()),
+        tokio: tokio::runtime::Handle::current(),
+        limits: TaskLimits::default(),
+    };
+    tokio::task::spawn_blocking(move || {
+        let mut instance = runtime.source(&plugin, ctx).unwrap();
+        let first = instance.start().and_then(|_| instance.poll().map(|_| ()));
+        assert!(matches!(first, Err(PluginError::Trap(_))), "{first:?}");
+        let again = instance.poll().map(|_| ());
+        assert!(matches!(&again, Err(PluginError::Fatal(m)) if m.contains("trapped earlier")), "{again:?}");
+        assert!(instance.stop().is_ok());
+    })
+    .await
+    .unwrap();
+}

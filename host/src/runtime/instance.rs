@@ -64,12 +64,14 @@ pub struct TaskSplit {
 pub(super) struct Sandbox {
     store: Store<TaskState>,
     deadline: u64,
+    /// A trapped instance cannot be entered again; its task is done with it.
+    trapped: bool,
 }
 
 impl Sandbox {
     pub(super) fn new(store: Store<TaskState>) -> Sandbox {
         let deadline = store.data().limits().deadline_ticks();
-        Sandbox { store, deadline }
+        Sandbox { store, deadline, trapped: false }
     }
 
     /// Linear memory the instance holds now.
@@ -78,8 +80,19 @@ impl Sandbox {
     }
 
     pub(super) fn call<T>(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<T>) -> Result<T, PluginError> {
+        if self.trapped {
+            return Err(PluginError::Fatal("the plugin trapped earlier; its instance cannot be called again".into()));
+        }
         self.store.set_epoch_deadline(self.deadline);
-        f(&mut self.store).map_err(|e| trap(&self.store, e))
+        f(&mut self.store).map_err(|e| {
+            self.trapped = true;
+            trap(&self.store, e)
+        })
+    }
+
+    /// Calls `stop`-like cleanup unless the instance trapped, when there is nothing to clean.
+    pub(super) fn cleanup(&mut self, f: impl FnOnce(&mut Store<TaskState>) -> wasmtime::Result<()>) -> Result<(), PluginError> {
+        if self.trapped { Ok(()) } else { self.call(f) }
     }
 }
 
@@ -140,7 +153,7 @@ impl SourceInstance {
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
         let task = self.bindings.wasmconnect_connector_source_task();
-        self.sandbox.call(|s| task.call_stop(s))
+        self.sandbox.cleanup(|s| task.call_stop(s))
     }
 }
 
@@ -228,6 +241,6 @@ impl SinkInstance {
 
     pub fn stop(&mut self) -> Result<(), PluginError> {
         let task = self.bindings.wasmconnect_connector_sink_task();
-        self.sandbox.call(|s| task.call_stop(s))
+        self.sandbox.cleanup(|s| task.call_stop(s))
     }
 }
