@@ -100,6 +100,19 @@ impl Metrics {
         r.register("wasm_memory_bytes", "Linear memory of the task's plugin instance", self.plugin_memory.clone());
     }
 
+    /// A task's (records read, records written) so far, if it has done anything: for a
+    /// source polled and written, for a sink read and sent.
+    pub fn progress(&self, connector: &str, task: u32, source: bool) -> Option<(u64, u64)> {
+        let labels = TaskLabels { connector: connector.to_owned(), task };
+        let count = |family: &Counters| family.get(&labels).map(|c| c.get());
+        let (read, written) = if source {
+            (count(&self.source_record_poll), count(&self.source_record_write))
+        } else {
+            (count(&self.sink_record_read), count(&self.sink_record_send))
+        };
+        (read.is_some() || written.is_some()).then(|| (read.unwrap_or(0), written.unwrap_or(0)))
+    }
+
     /// The OpenMetrics text exposition, which Prometheus scrapes.
     pub fn encode(&self) -> String {
         let mut out = String::new();

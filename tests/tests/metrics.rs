@@ -74,6 +74,12 @@ async fn source_and_sink_tasks_report_their_records_calls_and_memory() {
     })
     .await;
     assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    // The same counts show in the task status, with the sink's consumer lag.
+    let (_, status) = api.get("/connectors/my-sink-connect/status").await;
+    assert_eq!(status["tasks"][0]["progress"], json!({"records_read": 3, "records_written": 3, "lag": 0}), "{status}");
+    let (_, status) = api.get("/connectors/plain/status").await;
+    assert_eq!(status["tasks"][0]["progress"]["records_read"], 3, "{status}");
+    assert_eq!(status["tasks"][0]["progress"].get("lag"), None, "a source has no consumer lag: {status}");
     assert_eq!(sample(&text, "sink_record_read_total", sink), Some(3.0), "{text}");
     assert!(sample(&text, "put_batch_time_seconds_count", sink).unwrap() >= 1.0, "{text}");
     assert!(sample(&text, "offset_commit_success_total", sink).unwrap() >= 1.0, "{text}");

@@ -73,6 +73,23 @@ pub struct TaskStatus {
     pub id: u32,
     #[serde(flatten)]
     pub status: Status,
+    /// Beyond Kafka Connect: what the task has done since the worker started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<TaskProgress>,
+}
+
+/// A task's progress, from the worker's metrics.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TaskProgress {
+    /// Source: records the plugin produced; sink: records read from the topics.
+    pub records_read: u64,
+    /// Source: records written to topics, after transforms; sink: records the plugin
+    /// accepted.
+    pub records_written: u64,
+    /// Sink: records on the connector's topics not yet committed by its consumer group
+    /// `connect-<name>` (shared by its tasks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<i64>,
 }
 
 struct Connector {
@@ -362,7 +379,9 @@ impl Herder {
     }
 
     pub fn status(&self, name: &str) -> Result<ConnectorStatus, HerderError> {
-        let kind = self.info(name)?.kind;
+        let info = self.info(name)?;
+        let kind = info.kind;
+        let lag = (kind == "sink").then(|| self.consumer_lag(name, &info.config));
         let unassigned = || Status { state: State::Unassigned, trace: None, worker_id: self.worker_id().to_owned() };
         Ok(ConnectorStatus {
             name: name.to_owned(),
@@ -372,10 +391,33 @@ impl Herder {
                 .status
                 .task_statuses(name)
                 .into_iter()
-                .map(|(id, status)| TaskStatus { id, status })
+                .map(|(id, status)| {
+                    // A sink that has not read anything yet still has a lag to show.
+                    let progress = match (self.ctx.metrics.progress(name, id, kind == "source"), lag) {
+                        (Some((records_read, records_written)), lag) => Some(TaskProgress { records_read, records_written, lag }),
+                        (None, Some(lag)) => Some(TaskProgress { records_read: 0, records_written: 0, lag: Some(lag) }),
+                        (None, None) => None,
+                    };
+                    TaskStatus { id, status, progress }
+                })
                 .collect(),
             kind,
         })
+    }
+
+    /// Records of a sink's topics that its consumer group has not committed yet.
+    fn consumer_lag(&self, name: &str, config: &Config) -> i64 {
+        let group = sink_group(name);
+        let topics = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>()).unwrap_or_default();
+        let log = self.ctx.log.as_ref();
+        topics
+            .into_iter()
+            .flat_map(|topic| (0..log.partitions(topic).unwrap_or(0)).map(move |partition| TopicPartition { topic: topic.to_owned(), partition }))
+            .map(|tp| {
+                let end = log.end_offset(&tp).unwrap_or(0);
+                end - self.ctx.group_offsets.position(&group, &tp).unwrap_or(0).min(end)
+            })
+            .sum()
     }
 
     /// Stops every connector, letting each task commit what it finished.
