@@ -1,6 +1,7 @@
 //! A table far larger than the plugin's memory cap streams through in pages: incrementing
-//! mode and a bulk pass each read 200,000 rows with the plugin limited to 16 MiB, which one
-//! query for the whole table would overflow (the task would fail with a memory trap).
+//! mode and a bulk pass each read 1,000,000 rows with the plugin limited to 16 MiB, which one
+//! query for the whole table would overflow (the task would fail with a memory trap), and
+//! the task status shows how far the snapshot has got meanwhile.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use serde_json::json;
 use wasmconnect::runtime::TaskLimits;
 use wasmconnect_e2e::*;
 
-const ROWS: i64 = 200_000;
+const ROWS: i64 = 1_000_000;
 const WAIT: Duration = Duration::from_secs(180);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,17 +30,24 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
     assert_eq!(api.post("/connectors", &incrementing).await.0, 201);
     assert_eq!(api.post("/connectors", &bulk).await.0, 201);
 
+    let seen_midway = std::sync::atomic::AtomicBool::new(false);
     for (connector, topic) in [("large-inc", "inc_big"), ("large-bulk", "bulk_big")] {
-        eventually(&format!("{ROWS} records on {topic}"), WAIT, || async {
-            let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
-            assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
-            (api.topic_size(topic).await >= ROWS).then_some(())
+        eventually(&format!("{ROWS} records on {topic}"), WAIT, || {
+            let (seen_midway, api) = (&seen_midway, &api);
+            async move {
+                let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+                assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+                let read = status["tasks"][0]["progress"]["records_read"].as_i64().unwrap_or(0);
+                seen_midway.fetch_or(read > 0 && read < ROWS, std::sync::atomic::Ordering::Relaxed);
+                (api.topic_size(topic).await >= ROWS).then_some(())
+            }
         })
         .await;
         let first = api.topic_values_from(topic, 0, 1).await;
         let last = api.topic_values_from(topic, ROWS - 1, 1).await;
         assert_eq!((first[0]["payload"]["id"].as_i64(), last[0]["payload"]["id"].as_i64()), (Some(1), Some(ROWS)), "{topic}");
     }
+    assert!(seen_midway.into_inner(), "the status showed a snapshot under way");
     assert_eq!(api.topic_size("bulk_big").await, ROWS, "one bulk pass so far");
     let (_, committed) = api.get("/connectors/large-inc/offsets").await;
     assert_eq!(committed["offsets"][0]["offset"], json!({"incrementing": ROWS}));
