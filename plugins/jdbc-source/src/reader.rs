@@ -101,9 +101,6 @@ impl Reader {
     /// Opens a table: reads its columns, checks the mode's columns, and finds where the last
     /// run stopped.
     pub fn table(location: &Location, table: &TableId, settings: &Settings) -> Result<Reader, ConnectorError> {
-        if location.dialect == Dialect::Sqlite && settings.mode.uses_timestamp() {
-            return Err(sqlite_timestamps());
-        }
         let columns = location.columns(table)?;
         if columns.is_empty() {
             return Err(ConnectorError::Config(format!("table {:?} was not found in {:?}", table.name, table.owner)));
@@ -195,7 +192,7 @@ impl Reader {
             mode: settings.mode,
             select,
             incrementing_expr: incrementing.map(name_of).unwrap_or_default(),
-            timestamp_expr: coalesce(timestamps.iter().map(|at| name_of(*at)).collect()),
+            timestamp_expr: coalesce(timestamps.iter().map(|at| timestamp_column(location.dialect, &name_of(*at))).collect()),
             key_exprs: key.iter().map(|at| name_of(*at)).collect(),
             query_columns: None,
             shape,
@@ -209,9 +206,6 @@ impl Reader {
 
     /// Opens query mode: learns the result's columns from the query run without rows.
     pub fn query(location: &Location, query: &str, settings: &Settings) -> Result<Reader, ConnectorError> {
-        if location.dialect == Dialect::Sqlite && settings.mode.uses_timestamp() {
-            return Err(sqlite_timestamps());
-        }
         let quote = |name: &str| quote(location.dialect, settings, name);
         let source = format!("({query}) AS wc_query");
         let select = format!("SELECT * FROM {source}");
@@ -229,7 +223,7 @@ impl Reader {
             mode: settings.mode,
             select,
             incrementing_expr: query_columns.incrementing.as_deref().map(quote).unwrap_or_default(),
-            timestamp_expr: coalesce(query_columns.timestamps.iter().map(|c| quote(c)).collect()),
+            timestamp_expr: coalesce(query_columns.timestamps.iter().map(|c| timestamp_column(location.dialect, &quote(c))).collect()),
             key_exprs: Vec::new(),
             shape: Shape { schema: Arc::new(Schema::structure(Vec::new())), mappings: Vec::new(), incrementing: None, timestamps: Vec::new(), key: Vec::new() },
             query_columns: Some(query_columns),
@@ -460,7 +454,11 @@ impl Reader {
     /// columns without a time zone.
     fn timestamp_param(&self, settings: &Settings, instant_micros: i64) -> SqlValue {
         let local = self.shape.timestamps.first().is_some_and(|at| self.shape.mappings[*at] == Mapping::LocalTimestamp);
-        SqlValue::Timestamp(if local { settings.zone.wall(instant_micros) } else { instant_micros })
+        let micros = if local { settings.zone.wall(instant_micros) } else { instant_micros };
+        match self.dialect {
+            Dialect::Sqlite => SqlValue::Text(sqlite_text(micros)),
+            _ => SqlValue::Timestamp(micros),
+        }
     }
 
     fn fatal(&self, message: String) -> ConnectorError {
@@ -491,22 +489,36 @@ pub fn database_now(dialect: Dialect) -> Result<i64, ConnectorError> {
     let statement = match dialect {
         Dialect::Mysql => "SELECT UTC_TIMESTAMP(6)",
         Dialect::Postgres => "SELECT clock_timestamp()",
-        Dialect::Sqlite => return Err(sqlite_timestamps()),
+        Dialect::Sqlite => "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
     };
     match sql::query(statement, &[])?.rows.first().and_then(|r| r.first()) {
         Some(SqlValue::Timestamp(micros)) => Ok(*micros),
+        Some(SqlValue::Text(text)) if dialect == Dialect::Sqlite => sqlite_micros(text),
         other => Err(ConnectorError::Fatal(format!("the database answered {other:?} when asked for its time"))),
     }
 }
 
-/// SQLite keeps timestamps as text in whatever format the writer chose, which compares
-/// unreliably against a bound value; rather than risk skipping rows, timestamp modes refuse.
-fn sqlite_timestamps() -> ConnectorError {
-    ConnectorError::Config(
-        "the timestamp modes are not supported on SQLite, whose timestamps are free-form text; use mode=incrementing \
-         (an INTEGER PRIMARY KEY) or mode=bulk"
-            .into(),
-    )
+/// SQLite keeps a timestamp as text in whatever format the writer chose ('2024-01-01
+/// 10:00:00', '2024-01-01T10:00:00.5', ...), which compares unreliably as it is; the
+/// timestamp modes compare every column normalized by strftime, to the millisecond, against
+/// bounds written the same way.
+const SQLITE_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+
+fn timestamp_column(dialect: Dialect, column: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("strftime('%Y-%m-%d %H:%M:%f', {column})"),
+        _ => column.to_owned(),
+    }
+}
+
+fn sqlite_text(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc().format(SQLITE_FORMAT).to_string()).unwrap_or_default()
+}
+
+fn sqlite_micros(text: &str) -> Result<i64, ConnectorError> {
+    chrono::NaiveDateTime::parse_from_str(text, SQLITE_FORMAT)
+        .map(|t| t.and_utc().timestamp_micros())
+        .map_err(|e| ConnectorError::Fatal(format!("SQLite answered {text:?} when asked for its time: {e}")))
 }
 
 fn coalesce(exprs: Vec<String>) -> String {
@@ -533,6 +545,15 @@ fn integer(value: &SqlValue) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_timestamps_are_written_and_read_as_normalized_text() {
+        let micros = 1_704_103_200_500_000; // 2024-01-01 10:00:00.500 UTC
+        assert_eq!(sqlite_text(micros), "2024-01-01 10:00:00.500");
+        assert_eq!(sqlite_micros("2024-01-01 10:00:00.500").unwrap(), micros);
+        assert_eq!(timestamp_column(Dialect::Sqlite, "\"at\""), "strftime('%Y-%m-%d %H:%M:%f', \"at\")");
+        assert_eq!(timestamp_column(Dialect::Mysql, "`at`"), "`at`");
+    }
 
     #[test]
     fn offsets_are_kafka_connects_and_read_back() {
