@@ -4,6 +4,7 @@
 mod chain;
 mod convert;
 pub mod offsets;
+pub mod retry;
 pub mod providers;
 mod sink;
 mod source;
@@ -154,27 +155,27 @@ impl RestartPolicy {
     }
 }
 
-/// How long to wait before retrying after the `attempt`-th retriable error in a row.
 /// Calls a plugin's `start` until it succeeds, retrying a retriable failure (the database is
-/// not up yet, say) with backoff as a poll would be. `Ok(false)`: the task was stopped
-/// meanwhile.
-fn start_plugin(spec: &TaskSpec, stop: &StopSignal, mut start: impl FnMut() -> Result<(), PluginError>) -> Result<bool, String> {
-    let mut attempt = 0;
+/// not up yet, say) as a poll would be. `Ok(false)`: the task was stopped meanwhile.
+fn start_plugin(
+    ctx: &WorkerContext,
+    spec: &TaskSpec,
+    stop: &StopSignal,
+    mut start: impl FnMut() -> Result<(), PluginError>,
+) -> Result<bool, String> {
+    let mut retries = retry::Retries::new(ctx, spec, "start");
     loop {
         match start() {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                retries.succeeded();
+                return Ok(true);
+            }
             Err(PluginError::Retriable(message)) => {
-                attempt += 1;
-                tracing::warn!(connector = %spec.connector, task = spec.id, attempt, "start failed, retrying: {message}");
-                if stop.wait(backoff(attempt)) {
+                if stop.wait(retries.failed(&message)?) {
                     return Ok(false);
                 }
             }
             Err(e) => return Err(e.to_string()),
         }
     }
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(8)).min(10_000))
 }

@@ -11,7 +11,8 @@ use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
-use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff, start_plugin};
+use super::retry::Retries;
+use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
 use crate::runtime::{PluginError, SinkInstance, SinkRecord, TransformRecord};
 
 /// Records handed to one `put`, like the consumer's `max.poll.records`.
@@ -57,7 +58,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     };
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
-    if !start_plugin(spec, stop, || instance.start())? {
+    if !start_plugin(ctx, spec, stop, || instance.start())? {
         return Ok(());
     }
     let result = task.consume_until_stopped(&mut instance, stop);
@@ -131,7 +132,7 @@ impl SinkTask<'_> {
             }
         }
         let (mut converted, mut originals) = self.transform(converted, originals)?;
-        let mut failures = 0;
+        let mut retries = Retries::new(self.ctx, self.spec, "put");
         let started = Instant::now();
         while !converted.is_empty() {
             let call = Instant::now();
@@ -142,6 +143,7 @@ impl SinkTask<'_> {
             }
             match put {
                 Ok(()) => {
+                    retries.succeeded();
                     self.metrics.sent(converted.len(), started.elapsed());
                     break;
                 }
@@ -152,9 +154,7 @@ impl SinkTask<'_> {
                     originals.remove(index);
                 }
                 Err(PluginError::Retriable(message)) => {
-                    failures += 1;
-                    tracing::warn!(connector = %self.spec.connector, attempt = failures, "put failed, retrying: {message}");
-                    if stop.wait(backoff(failures)) {
+                    if stop.wait(retries.failed(&message)?) {
                         // Nothing of this batch is committed; it is read again after a restart.
                         return Ok(());
                     }

@@ -9,7 +9,8 @@ use wasmconnect_log::ProducerRecord;
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
 use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
-use super::{Converters, StopSignal, TaskSpec, WorkerContext, backoff, start_plugin};
+use super::retry::Retries;
+use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
 
 /// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
 /// plugin that keeps answering "nothing yet, poll again" cannot spin a core.
@@ -28,11 +29,18 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let mut chain = TransformChain::start(ctx, spec)?;
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
-    if !start_plugin(spec, stop, || instance.start())? {
+    if !start_plugin(ctx, spec, stop, || instance.start())? {
         return Ok(());
     }
     let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
-    let mut polling = Polling { spec, instance: &mut instance, chain: chain.as_mut(), tolerate_all: tolerates_all(spec), metrics: &metrics };
+    let mut polling = Polling {
+        spec,
+        instance: &mut instance,
+        chain: chain.as_mut(),
+        tolerate_all: tolerates_all(spec),
+        metrics: &metrics,
+        retries: Retries::new(ctx, spec, "poll"),
+    };
     let result = pipeline(ctx, spec, stop, &mut polling, &converters);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
@@ -77,6 +85,7 @@ struct Polling<'a> {
     chain: Option<&'a mut TransformChain>,
     tolerate_all: bool,
     metrics: &'a TaskMetrics,
+    retries: Retries<'a>,
 }
 
 impl Polling<'_> {
@@ -121,7 +130,6 @@ fn poll_until_stopped(
     batches: &std::sync::mpsc::SyncSender<Polled>,
     appender_gone: &dyn Fn() -> bool,
 ) -> Result<(), String> {
-    let mut failures = 0;
     // The appender only ends early on an error, which then ends the task too.
     while !stop.stopped() && !appender_gone() {
         let started = Instant::now();
@@ -129,11 +137,11 @@ fn poll_until_stopped(
         polling.metrics.call("poll", started.elapsed(), polling.instance.memory_bytes());
         let wait = match polled {
             Ok((records, wait)) if records.is_empty() => {
-                failures = 0;
+                polling.retries.succeeded();
                 wait.max(MIN_IDLE_WAIT)
             }
             Ok((records, wait)) => {
-                failures = 0;
+                polling.retries.succeeded();
                 polling.metrics.polled(records.len());
                 if batches.send(polling.transform(records)?).is_err() {
                     // The appender failed; its error is reported.
@@ -141,11 +149,7 @@ fn poll_until_stopped(
                 }
                 wait
             }
-            Err(PluginError::Retriable(message)) => {
-                failures += 1;
-                tracing::warn!(connector = %polling.spec.connector, attempt = failures, "poll failed, retrying: {message}");
-                backoff(failures)
-            }
+            Err(PluginError::Retriable(message)) => polling.retries.failed(&message)?,
             Err(e) => {
                 polling.metrics.failed_call(&e);
                 return Err(e.to_string());
