@@ -51,10 +51,17 @@ async fn connectors_and_plugins_commands_drive_the_rest_api() {
     assert!(lines[0].starts_with("NAME") && lines[1].starts_with("my-source-connect"), "{list}");
     assert!(lines[1].contains("source") && lines[1].contains("RUNNING") && lines[1].contains("0:RUNNING"), "{list}");
     assert_eq!(run(C::Pause { name: "my-source-connect".into() }, false).await.unwrap(), "paused my-source-connect\n");
-    let status = run(C::Status { name: "my-source-connect".into() }, false).await.unwrap();
+    let status = run(C::Status { name: "my-source-connect".into(), watch: None }, false).await.unwrap();
     assert!(status.contains("connector") && status.contains("PAUSED"), "{status}");
-    let status: serde_json::Value = serde_json::from_str(&run(C::Status { name: "my-source-connect".into() }, true).await.unwrap()).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&run(C::Status { name: "my-source-connect".into(), watch: None }, true).await.unwrap()).unwrap();
     assert_eq!(status["connector"]["state"], "PAUSED");
+    // --watch shows the status again every interval until interrupted, with the progress.
+    let mut out = Vec::new();
+    let watching = client.connectors(C::Status { name: "my-source-connect".into(), watch: Some(1) }, false, &mut out);
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(2500), watching).await.is_err(), "it keeps watching");
+    let views = String::from_utf8(out).unwrap();
+    assert!(views.matches("WHAT").count() >= 2, "{views}");
+    assert!(views.lines().next().unwrap().contains("READ") && views.contains("WRITTEN"), "{views}");
     let err = run(C::Get { name: "nope".into() }, false).await.unwrap_err().to_string();
     assert!(err.contains("nope") && err.contains("404"), "{err}");
     assert_eq!(run(C::Delete { name: "my-source-connect".into() }, false).await.unwrap(), "deleted my-source-connect\n");

@@ -1,8 +1,9 @@
 //! `wasmconnect connectors ...` and `wasmconnect plugins ...`: the Kafka Connect REST API
 //! from the command line, as tables by default and as JSON with `--json`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::Method;
@@ -23,8 +24,13 @@ pub enum ConnectorsCommand {
     },
     /// A connector's config.
     Config { name: String },
-    /// A connector's state and its tasks' states, with the trace of a failure.
-    Status { name: String },
+    /// A connector's state and its tasks' states and progress, with the trace of a failure.
+    Status {
+        name: String,
+        /// Show it again every this many seconds, a live view until interrupted.
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<u64>,
+    },
     /// Pauses the tasks; they keep their configs and resume where they were.
     Pause { name: String },
     /// Resumes a paused or stopped connector.
@@ -87,22 +93,26 @@ impl Client {
                 let body = read_json(&file)?;
                 self.show(Method::POST, "/connectors", Some(&body), out).await
             }
-            C::Status { name } => {
-                let status: Value = self.call(Method::GET, &path(&name, "/status"), None).await?;
-                if as_json {
-                    return print_json(out, &status);
+            C::Status { name, watch } => {
+                // A terminal is cleared before each view, so the view stays in place.
+                let clear = watch.is_some() && std::io::stdout().is_terminal();
+                loop {
+                    let status: Value = self.call(Method::GET, &path(&name, "/status"), None).await?;
+                    if clear {
+                        write!(out, "\x1b[2J\x1b[H")?;
+                    }
+                    if as_json {
+                        print_json(out, &status)?;
+                    } else {
+                        print_status(out, &status)?;
+                    }
+                    let Some(seconds) = watch else { return Ok(()) };
+                    out.flush()?;
+                    tokio::time::sleep(Duration::from_secs(seconds.max(1))).await;
+                    if !clear {
+                        writeln!(out)?;
+                    }
                 }
-                let mut rows = vec![vec!["WHAT".to_owned(), "STATE".to_owned(), "WORKER".to_owned()]];
-                rows.push(vec!["connector".to_owned(), text(&status["connector"]["state"]), text(&status["connector"]["worker_id"])]);
-                for task in status["tasks"].as_array().into_iter().flatten() {
-                    rows.push(vec![format!("task {}", task["id"]), text(&task["state"]), text(&task["worker_id"])]);
-                }
-                print_table(out, &rows)?;
-                let traces = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
-                for trace in traces.filter_map(|s| s["trace"].as_str()) {
-                    writeln!(out, "\n{trace}")?;
-                }
-                Ok(())
             }
             C::Pause { name } => self.act(Method::PUT, &path(&name, "/pause"), &format!("paused {name}"), out).await,
             C::Resume { name } => self.act(Method::PUT, &path(&name, "/resume"), &format!("resumed {name}"), out).await,
@@ -179,6 +189,32 @@ fn print_table(out: &mut impl Write, rows: &[Vec<String>]) -> anyhow::Result<()>
     for row in rows {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+/// The status as a table: each task's state, worker and progress, then any traces.
+fn print_status(out: &mut impl Write, status: &Value) -> anyhow::Result<()> {
+    let header = ["WHAT", "STATE", "WORKER", "READ", "WRITTEN", "LAG"].map(str::to_owned).to_vec();
+    let mut rows = vec![header];
+    let blank = || vec![String::new(); 3];
+    rows.push([vec!["connector".to_owned(), text(&status["connector"]["state"]), text(&status["connector"]["worker_id"])], blank()].concat());
+    for task in status["tasks"].as_array().into_iter().flatten() {
+        let progress = &task["progress"];
+        let count = |key: &str| progress.get(key).map_or(String::new(), |v| v.to_string());
+        rows.push(vec![
+            format!("task {}", task["id"]),
+            text(&task["state"]),
+            text(&task["worker_id"]),
+            count("records_read"),
+            count("records_written"),
+            count("lag"),
+        ]);
+    }
+    print_table(out, &rows)?;
+    let traces = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
+    for trace in traces.filter_map(|s| s["trace"].as_str()) {
+        writeln!(out, "\n{trace}")?;
     }
     Ok(())
 }
