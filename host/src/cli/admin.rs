@@ -183,14 +183,29 @@ fn print_json(out: &mut impl Write, value: &Value) -> anyhow::Result<()> {
 }
 
 /// Left-aligned columns, two spaces apart.
+/// Columns padded to their widest cell; on a terminal, states in colour.
 fn print_table(out: &mut impl Write, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let colour = std::io::stdout().is_terminal();
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     for row in rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| paint(cell, format!("{cell:<w$}"), colour)).collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
     }
     Ok(())
+}
+
+/// A padded cell in the colour of the state it names: green running, red failed, yellow
+/// paused or stopped, cyan in between.
+fn paint(cell: &str, padded: String, colour: bool) -> String {
+    let code = match cell {
+        "RUNNING" => "32",
+        "FAILED" => "31",
+        "PAUSED" | "STOPPED" => "33",
+        "UNASSIGNED" | "RESTARTING" => "36",
+        _ => return padded,
+    };
+    if colour { format!("\x1b[{code}m{padded}\x1b[0m") } else { padded }
 }
 
 /// The status as a table: each task's state, worker and progress, then any traces.
@@ -217,4 +232,17 @@ fn print_status(out: &mut impl Write, status: &Value) -> anyhow::Result<()> {
         writeln!(out, "\n{trace}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_coloured_only_for_a_terminal() {
+        assert_eq!(paint("FAILED", "FAILED  ".into(), true), "\x1b[31mFAILED  \x1b[0m");
+        assert_eq!(paint("RUNNING", "RUNNING".into(), true), "\x1b[32mRUNNING\x1b[0m");
+        assert_eq!(paint("PAUSED", "PAUSED".into(), false), "PAUSED");
+        assert_eq!(paint("my-connector", "my-connector".into(), true), "my-connector");
+    }
 }
