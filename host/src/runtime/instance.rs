@@ -8,7 +8,7 @@ use wasmtime::Store;
 
 use super::bindings::{sink::Sink, source::Source, types};
 use super::host::TaskState;
-use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_schemas};
+use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_headers, decode_schemas};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
@@ -170,11 +170,7 @@ fn decode_source_record(
         key: data(r.key)?,
         value: data(r.value)?,
         timestamp: r.timestamp,
-        headers: r
-            .headers
-            .into_iter()
-            .map(|h| Ok((h.key, decode_data(h.value, schemas)?)))
-            .collect::<Result<_, DecodeError>>()?,
+        headers: decode_headers(r.headers, schemas)?,
     })
 }
 
@@ -223,11 +219,7 @@ impl SinkInstance {
                 key: r.key.as_ref().map(|d| interner.encode(d)),
                 value: r.value.as_ref().map(|d| interner.encode(d)),
                 timestamp: r.timestamp,
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|(k, v)| types::Header { key: k.clone(), value: interner.encode(v) })
-                    .collect(),
+                headers: interner.encode_headers(&r.headers),
             })
             .collect();
         let batch = types::SinkBatch { schemas: interner.into_table(), records };

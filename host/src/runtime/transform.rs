@@ -9,7 +9,7 @@ use super::bindings::transforms::Transforms;
 use super::bindings::transforms::exports::wasmconnect::connector::transform as wit_transform;
 use super::bindings::types;
 use super::instance::{PluginError, Sandbox};
-use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_schemas};
+use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_headers, decode_schemas};
 
 pub use wit_transform::Step;
 
@@ -103,7 +103,7 @@ fn encode(records: &[TransformRecord]) -> types::RecordBatch {
             key: r.key.as_ref().map(|d| interner.encode(d)),
             value: r.value.as_ref().map(|d| interner.encode(d)),
             timestamp: r.timestamp,
-            headers: r.headers.iter().map(|(k, v)| types::Header { key: k.clone(), value: interner.encode(v) }).collect(),
+            headers: interner.encode_headers(&r.headers),
         })
         .collect();
     types::RecordBatch { schemas: interner.into_table(), records }
@@ -118,6 +118,6 @@ fn decode(r: types::ConnectRecord, schemas: &[std::sync::Arc<wasmconnect_data::S
         key: data(r.key)?,
         value: data(r.value)?,
         timestamp: r.timestamp,
-        headers: r.headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, schemas)?))).collect::<Result<_, DecodeError>>()?,
+        headers: decode_headers(r.headers, schemas)?,
     })
 }

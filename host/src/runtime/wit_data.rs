@@ -80,6 +80,10 @@ fn decode_schema(
     Ok(schema)
 }
 
+pub fn decode_headers(headers: Vec<wit::Header>, schemas: &[Arc<Schema>]) -> Result<Vec<(String, Data)>, DecodeError> {
+    headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, schemas)?))).collect()
+}
+
 pub fn decode_data(data: wit::Data, schemas: &[Arc<Schema>]) -> Result<Data, DecodeError> {
     let schema = data
         .schema
@@ -178,6 +182,10 @@ impl SchemaInterner {
         let mut nodes = Vec::new();
         push_value(&data.value, &mut nodes);
         wit::Data { schema, nodes }
+    }
+
+    pub fn encode_headers(&mut self, headers: &[(String, Data)]) -> Vec<wit::Header> {
+        headers.iter().map(|(key, value)| wit::Header { key: key.clone(), value: self.encode(value) }).collect()
     }
 }
 

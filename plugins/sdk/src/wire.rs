@@ -97,6 +97,10 @@ impl Interner {
         push_value(&data.value, &mut nodes);
         wit::Data { schema, nodes }
     }
+
+    fn encode_headers(&mut self, headers: &[(String, Data)]) -> Vec<wit::Header> {
+        headers.iter().map(|(key, value)| wit::Header { key: key.clone(), value: self.encode(value) }).collect()
+    }
 }
 
 fn push_value(value: &Value, nodes: &mut Vec<wit::ValueNode>) -> u32 {
@@ -136,7 +140,7 @@ pub fn decode_sink_batch(batch: wit::SinkBatch) -> Result<Vec<SinkRecord>, Conne
                 key: data(r.key)?,
                 value: data(r.value)?,
                 timestamp: r.timestamp,
-                headers: r.headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, &schemas)?))).collect::<Result<_, ConnectorError>>()?,
+                headers: decode_headers(r.headers, &schemas)?,
             })
         })
         .collect()
@@ -157,7 +161,7 @@ pub fn decode_record_batch(batch: wit::RecordBatch) -> Result<Vec<ConnectRecord>
                 key: data(r.key)?,
                 value: data(r.value)?,
                 timestamp: r.timestamp,
-                headers: r.headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, &schemas)?))).collect::<Result<_, ConnectorError>>()?,
+                headers: decode_headers(r.headers, &schemas)?,
             })
         })
         .collect()
@@ -171,7 +175,7 @@ pub fn encode_record_batch(records: Vec<ConnectRecord>) -> wit::RecordBatch {
         .map(|r| wit::ConnectRecord {
             key: r.key.as_ref().map(|d| interner.encode(d)),
             value: r.value.as_ref().map(|d| interner.encode(d)),
-            headers: r.headers.iter().map(|(key, value)| wit::Header { key: key.clone(), value: interner.encode(value) }).collect(),
+            headers: interner.encode_headers(&r.headers),
             topic: r.topic,
             kafka_partition: r.kafka_partition,
             kafka_offset: r.kafka_offset,
@@ -228,6 +232,10 @@ fn decode_schema(table: &[wit::Schema], index: u32, done: &mut [Option<Arc<Schem
     let schema = Arc::new(schema);
     done[i] = Some(schema.clone());
     Ok(schema)
+}
+
+fn decode_headers(headers: Vec<wit::Header>, schemas: &[Arc<Schema>]) -> Result<Vec<(String, Data)>, ConnectorError> {
+    headers.into_iter().map(|h| Ok((h.key, decode_data(h.value, schemas)?))).collect()
 }
 
 fn decode_data(data: wit::Data, schemas: &[Arc<Schema>]) -> Result<Data, ConnectorError> {
