@@ -447,9 +447,6 @@ impl Herder {
         if let Err(e) = self.ctx.runtime.limits_for(config) {
             problems.push(validate::problem(e.key, e.to_string()));
         }
-        if let Err(message) = crate::worker::retry::timeout(config) {
-            problems.push(validate::problem(crate::worker::retry::TIMEOUT_KEY, message));
-        }
         if !problems.is_empty() {
             return Err(HerderError::InvalidConfig(problems));
         }

@@ -3,7 +3,7 @@
 
 use crate::runtime::registry::ConfigType;
 use crate::runtime::{Plugin, PluginRegistry};
-use crate::worker::ChainSpec;
+use crate::worker::{ChainSpec, retry};
 
 use super::config_store::Config;
 
@@ -36,6 +36,9 @@ pub fn validate(registry: &PluginRegistry, plugin: &Plugin, config: &Config) -> 
             }
             None => {}
         }
+    }
+    if let Err(message) = retry::timeout(config) {
+        problems.push(problem(retry::TIMEOUT_KEY, message));
     }
     problems.extend(ChainSpec::parse(config, registry).err().unwrap_or_default());
     problems
