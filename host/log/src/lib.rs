@@ -1,14 +1,19 @@
 //! Topic logs: where records live between sources and sinks.
 //!
 //! `TopicLog` is what the worker needs from a Kafka-like log; `EmbeddedLog` is the durable,
-//! file-backed implementation a standalone worker uses, so nothing else has to be installed.
+//! file-backed implementation a standalone worker uses, so nothing else has to be installed,
+//! and `KafkaLog` keeps the topics on a Kafka cluster.
 
 mod embedded;
+mod kafka;
 mod partitioner;
+#[cfg(any(test, feature = "test-broker"))]
+pub mod test_broker;
 
 use std::time::Duration;
 
 pub use embedded::{EmbeddedLog, EmbeddedOptions, FsyncPolicy};
+pub use kafka::{KafkaLog, KafkaOptions};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -68,6 +73,8 @@ pub enum LogError {
     /// opened again (which rolls the unfinished append back, or keeps it if it committed).
     #[error("the log refuses appends until it is reopened, after an unrecoverable write error: {0}")]
     Failed(String),
+    #[error("Kafka: {0}")]
+    Kafka(String),
 }
 
 pub trait TopicLog: Send + Sync + 'static {

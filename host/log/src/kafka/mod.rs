@@ -1,0 +1,256 @@
+//! The `kafka` backend: topics live on a Kafka cluster, reached through librdkafka.
+//!
+//! Appends are acknowledged by the brokers before they return (idempotent producer, acks
+//! from all replicas). Unlike the embedded log, a batch spanning several partitions is not
+//! atomic here: a failed append may have written some of its records, which at-least-once
+//! delivery tolerates.
+
+mod groups;
+mod options;
+mod produce;
+mod read;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::types::RDKafkaRespErr;
+
+pub use options::KafkaOptions;
+use read::{PartitionReader, kafka_error};
+
+use crate::{ConsumerRecord, LogError, ProducerRecord, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
+
+/// How often a waiting sink looks at the brokers again: appends by other workers and
+/// other clients raise no local signal.
+const REMOTE_APPEND_CHECK: Duration = Duration::from_millis(100);
+/// How long a topic's partition count is trusted before the metadata is asked again (new
+/// partitions are picked up this late).
+const METADATA_MAX_AGE: Duration = Duration::from_secs(1);
+
+pub struct KafkaLog {
+    options: KafkaOptions,
+    producer: produce::Producer,
+    admin: AdminClient<DefaultClientContext>,
+    /// For metadata and watermarks.
+    meta: BaseConsumer,
+    readers: Mutex<HashMap<TopicPartition, Arc<Mutex<PartitionReader>>>>,
+    groups: groups::GroupClients,
+    /// Partition counts of topics known to exist, and when they were read, so appends and
+    /// reads do not ask the brokers every time.
+    known: Mutex<HashMap<String, (i32, Instant)>>,
+    appends: AtomicU64,
+    appended: (Mutex<()>, Condvar),
+}
+
+impl KafkaLog {
+    /// Connects to the cluster; fails if no broker answers within the request timeout.
+    pub fn connect(options: KafkaOptions) -> Result<KafkaLog, LogError> {
+        let create = |what: &str, e| kafka_error(&format!("cannot create the {what} for {}", options.bootstrap_servers), e);
+        let producer = options.producer_config().create_with_context(produce::Deliveries).map_err(|e| create("producer", e))?;
+        let admin = options.admin_config().create().map_err(|e| create("admin client", e))?;
+        let meta: BaseConsumer = options.reader_config().create().map_err(|e| create("metadata client", e))?;
+        meta.fetch_metadata(None, options.request_timeout)
+            .map_err(|e| kafka_error(&format!("no Kafka broker answered at {}", options.bootstrap_servers), e))?;
+        Ok(KafkaLog {
+            groups: groups::GroupClients::new(options.clone()),
+            options,
+            producer,
+            admin,
+            meta,
+            readers: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
+            appends: AtomicU64::new(0),
+            appended: (Mutex::new(()), Condvar::new()),
+        })
+    }
+
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.options.bootstrap_servers
+    }
+
+    /// The committed position of consumer group `group` on each of `partitions` that has one.
+    pub fn group_positions(&self, group: &str, partitions: &[TopicPartition]) -> Result<Vec<(TopicPartition, i64)>, LogError> {
+        self.groups.committed(group, partitions)
+    }
+
+    /// Commits positions for consumer group `group`; `None` moves the partition back to its
+    /// first offset, where a new group would start.
+    pub fn commit_group(&self, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> Result<(), LogError> {
+        let resolved = positions
+            .iter()
+            .map(|(tp, offset)| match offset {
+                Some(o) => Ok((tp.clone(), *o)),
+                None => self.watermarks(tp).map(|(low, _)| (tp.clone(), low)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.groups.commit(group, &resolved)
+    }
+
+    fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), LogError> {
+        self.meta
+            .fetch_watermarks(&tp.topic, tp.partition, self.options.request_timeout)
+            .map_err(|e| kafka_error(&format!("cannot read the offsets of {}-{}", tp.topic, tp.partition), e))
+    }
+
+    /// The topic's partition count from the brokers (None: no such topic), remembered.
+    fn topic_partitions(&self, topic: &str) -> Result<Option<i32>, LogError> {
+        let metadata = self
+            .meta
+            .fetch_metadata(Some(topic), self.options.request_timeout)
+            .map_err(|e| kafka_error(&format!("cannot read the metadata of {topic}"), e))?;
+        let partitions = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            .map(|t| t.partitions().len() as i32);
+        if let Some(count) = partitions {
+            self.known.lock().unwrap().insert(topic.to_owned(), (count, Instant::now()));
+        }
+        Ok(partitions)
+    }
+
+    fn cached_partitions(&self, topic: &str, max_age: Duration) -> Option<i32> {
+        let known = self.known.lock().unwrap();
+        known.get(topic).filter(|(_, read)| read.elapsed() <= max_age).map(|(count, _)| *count)
+    }
+
+    /// Creates the topics a batch names that do not exist yet (Kafka Connect's sources rely
+    /// on the broker or on topic creation rules; here the first append creates them).
+    fn ensure_topics(&self, records: &[ProducerRecord]) -> Result<(), LogError> {
+        let missing: HashSet<&str> = {
+            let known = self.known.lock().unwrap();
+            records.iter().map(|r| r.topic.as_str()).filter(|t| !known.contains_key(*t)).collect()
+        };
+        for topic in missing {
+            validate_topic_name(topic)?;
+            if self.topic_partitions(topic)?.is_none() {
+                let config = TopicConfig { partitions: self.options.default_partitions, compacted: false };
+                self.create_topic(topic, config)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the brokers' metadata shows the topic, so reads right after creation work.
+    fn await_topic(&self, name: &str) -> Result<i32, LogError> {
+        let deadline = Instant::now() + self.options.request_timeout;
+        loop {
+            if let Some(partitions) = self.topic_partitions(name)? {
+                return Ok(partitions);
+            }
+            if Instant::now() > deadline {
+                return Err(LogError::Kafka(format!("topic {name} was created but its metadata did not appear")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn reader(&self, tp: &TopicPartition) -> Result<Arc<Mutex<PartitionReader>>, LogError> {
+        let mut readers = self.readers.lock().unwrap();
+        if let Some(reader) = readers.get(tp) {
+            return Ok(reader.clone());
+        }
+        let consumer: BaseConsumer =
+            self.options.reader_config().create().map_err(|e| kafka_error("cannot create a consumer", e))?;
+        let reader = Arc::new(Mutex::new(PartitionReader::new(consumer, tp.clone())));
+        readers.insert(tp.clone(), reader.clone());
+        Ok(reader)
+    }
+}
+
+impl TopicLog for KafkaLog {
+    fn append(&self, records: Vec<ProducerRecord>) -> Result<Vec<(i32, i64)>, LogError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_topics(&records)?;
+        // librdkafka retries a batch itself until `delivery.timeout.ms` (2 minutes by
+        // default); the wait only needs to outlast that.
+        let positions = produce::send_all(&self.producer, &records, Duration::from_secs(600))?;
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        self.appended.1.notify_all();
+        Ok(positions)
+    }
+
+    fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {
+        validate_topic_name(name)?;
+        if config.partitions < 1 {
+            return Err(LogError::InvalidPartitionCount(config.partitions));
+        }
+        let mut topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(self.options.replication_factor));
+        if config.compacted {
+            topic = topic.set("cleanup.policy", "compact");
+        }
+        let options = AdminOptions::new().operation_timeout(Some(self.options.request_timeout));
+        let results = futures_executor::block_on(self.admin.create_topics([&topic], &options))
+            .map_err(|e| kafka_error(&format!("cannot create topic {name}"), e))?;
+        let created = match results.into_iter().next() {
+            Some(Ok(_)) => true,
+            Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => false,
+            Some(Err((_, code))) => return Err(LogError::Kafka(format!("cannot create topic {name}: {code}"))),
+            None => return Err(LogError::Kafka(format!("cannot create topic {name}: the broker gave no answer"))),
+        };
+        let partitions = self.await_topic(name)?;
+        if !created && partitions != config.partitions {
+            return Err(LogError::PartitionMismatch(name.to_owned(), partitions));
+        }
+        Ok(created)
+    }
+
+    fn topics(&self) -> Vec<String> {
+        let Ok(metadata) = self.meta.fetch_metadata(None, self.options.request_timeout) else {
+            return Vec::new();
+        };
+        let mut topics: Vec<String> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() || t.error() == Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR))
+            .map(|t| t.name().to_owned())
+            .collect();
+        topics.sort();
+        topics
+    }
+
+    fn partitions(&self, topic: &str) -> Option<i32> {
+        self.cached_partitions(topic, METADATA_MAX_AGE).or_else(|| self.topic_partitions(topic).ok().flatten())
+    }
+
+    fn read(&self, tp: &TopicPartition, from: i64, max: usize) -> Result<Vec<ConsumerRecord>, LogError> {
+        let known = self.cached_partitions(&tp.topic, Duration::MAX).filter(|p| tp.partition < *p);
+        if known.is_none() {
+            match self.topic_partitions(&tp.topic)? {
+                None => return Err(LogError::UnknownTopic(tp.topic.clone())),
+                Some(partitions) if tp.partition >= partitions => {
+                    return Err(LogError::UnknownPartition { topic: tp.topic.clone(), partition: tp.partition, partitions });
+                }
+                Some(_) => {}
+            }
+        }
+        let reader = self.reader(tp)?;
+        let mut reader = reader.lock().unwrap();
+        reader.read(from.max(0), max, self.options.request_timeout)
+    }
+
+    fn end_offset(&self, tp: &TopicPartition) -> Result<i64, LogError> {
+        Ok(self.watermarks(tp)?.1)
+    }
+
+    fn append_count(&self) -> u64 {
+        self.appends.load(Ordering::SeqCst)
+    }
+
+    fn wait_for_append(&self, seen: u64, timeout: Duration) -> u64 {
+        let guard = self.appended.0.lock().unwrap();
+        let wait = timeout.min(REMOTE_APPEND_CHECK);
+        let _unused = self.appended.1.wait_timeout_while(guard, wait, |_| self.appends.load(Ordering::SeqCst) == seen).unwrap();
+        self.appends.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,111 @@
+//! Client settings: what every client shares, plus `producer.*` and `consumer.*` passed
+//! through to librdkafka exactly as a Kafka Connect worker passes them to its clients.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+
+#[derive(Clone, Debug)]
+pub struct KafkaOptions {
+    pub bootstrap_servers: String,
+    /// Settings for every client (`security.protocol`, `client.id`, ...).
+    pub common: BTreeMap<String, String>,
+    /// `producer.*` worker keys, prefix removed; they win over the defaults below.
+    pub producer: BTreeMap<String, String>,
+    /// `consumer.*` worker keys, prefix removed.
+    pub consumer: BTreeMap<String, String>,
+    /// For topics this log creates: -1 leaves it to the broker's default.
+    pub replication_factor: i32,
+    /// Partitions of a data topic created by its first append.
+    pub default_partitions: i32,
+    /// How long a metadata, admin or offset request may take before it is an error.
+    pub request_timeout: Duration,
+}
+
+impl KafkaOptions {
+    pub fn new(bootstrap_servers: impl Into<String>) -> KafkaOptions {
+        KafkaOptions {
+            bootstrap_servers: bootstrap_servers.into(),
+            common: BTreeMap::new(),
+            producer: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+            replication_factor: -1,
+            default_partitions: 1,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Splits worker properties the way Kafka Connect does: `producer.X` and `consumer.X`
+    /// go to those clients, and the client settings librdkafka knows at the top level
+    /// (security and SASL) go to every client.
+    pub fn from_worker_config(bootstrap_servers: &str, worker: &BTreeMap<String, String>) -> KafkaOptions {
+        let mut options = KafkaOptions::new(bootstrap_servers);
+        for (key, value) in worker {
+            if let Some(k) = key.strip_prefix("producer.") {
+                options.producer.insert(k.to_owned(), value.clone());
+            } else if let Some(k) = key.strip_prefix("consumer.") {
+                options.consumer.insert(k.to_owned(), value.clone());
+            } else if ["security.protocol", "client.id"].contains(&key.as_str())
+                || ["sasl.", "ssl."].iter().any(|p| key.starts_with(p))
+            {
+                options.common.insert(key.clone(), value.clone());
+            }
+        }
+        options
+    }
+
+    fn base(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap_servers);
+        for (key, value) in &self.common {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// Kafka Connect's source producer defaults: every record acknowledged by all replicas,
+    /// retried without reordering or duplicates, and keyed records partitioned as Java
+    /// clients do, so a key lands on the same partition whichever client wrote it.
+    pub(super) fn producer_config(&self) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("partitioner", "murmur2_random")
+            .set("linger.ms", "5");
+        for (key, value) in &self.producer {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// A consumer that reads assigned partitions and never commits by itself.
+    pub(super) fn reader_config(&self) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "earliest")
+            // A reader at the end of a partition sees new records this soon.
+            .set("fetch.wait.max.ms", "100")
+            // Without a group.id librdkafka refuses to create a consumer; this one never joins.
+            .set("group.id", "wasmconnect-reader");
+        for (key, value) in &self.consumer {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// A consumer acting for consumer group `group`: it commits and reads the group's
+    /// offsets without joining it, as Kafka Connect's admin client does.
+    pub(super) fn group_config(&self, group: &str) -> ClientConfig {
+        let mut config = self.base();
+        config.set("group.id", group).set("enable.auto.commit", "false");
+        config
+    }
+
+    pub(super) fn admin_config(&self) -> ClientConfig {
+        self.base()
+    }
+}
