@@ -10,7 +10,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 use wasmconnect::loggers::LogLevels;
 use wasmconnect::cli::{Client, ConnectorsCommand, ConsumeOptions, PluginsCommand};
 use wasmconnect::runtime::{TaskLimits, WorkerLimits};
-use wasmconnect::standalone::{Standalone, StandaloneConfig, WorkerProperties};
+use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, Standalone, StandaloneConfig, WorkerProperties};
+use wasmconnect_log::KafkaOptions;
 
 /// A Kafka-Connect-compatible connector host whose connectors run as WebAssembly components.
 #[derive(Parser)]
@@ -34,6 +35,8 @@ enum LogFormat {
 enum Command {
     /// Runs a standalone worker: embedded topic log, plugins, REST API.
     Standalone(StandaloneArgs),
+    /// Runs a distributed worker: topics, configs, offsets and statuses on a Kafka cluster.
+    Distributed(DistributedArgs),
     /// Topic administration on a running worker.
     Topics {
         #[command(subcommand)]
@@ -101,6 +104,28 @@ enum TopicsCommand {
 struct StandaloneArgs {
     /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners).
     worker_properties: Option<PathBuf>,
+    #[command(flatten)]
+    worker: WorkerArgs,
+}
+
+#[derive(clap::Args)]
+struct DistributedArgs {
+    /// A Kafka Connect distributed worker .properties file: bootstrap.servers, group.id,
+    /// the *.storage.topic keys, converters, plugin.path, listeners, producer.*, consumer.*.
+    worker_properties: PathBuf,
+    /// Overrides `bootstrap.servers`.
+    #[arg(long)]
+    bootstrap_servers: Option<String>,
+    /// Overrides `group.id`.
+    #[arg(long)]
+    group_id: Option<String>,
+    #[command(flatten)]
+    worker: WorkerArgs,
+}
+
+/// What every kind of worker takes.
+#[derive(clap::Args)]
+struct WorkerArgs {
     #[arg(long, env = "WASMCONNECT_REST_PORT")]
     rest_port: Option<u16>,
     #[arg(long, default_value = "0.0.0.0")]
@@ -163,7 +188,18 @@ fn run_main() -> anyhow::Result<()> {
 
 async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     match command {
-        Command::Standalone(args) => standalone(args, loggers).await,
+        Command::Standalone(args) => {
+            let properties = match &args.worker_properties {
+                Some(path) => WorkerProperties::read(path)?,
+                None => WorkerProperties::default(),
+            };
+            run_worker(args.worker, properties, Backend::Embedded, loggers).await
+        }
+        Command::Distributed(args) => {
+            let mut properties = WorkerProperties::read(&args.worker_properties)?;
+            let backend = kafka_backend(&args, &mut properties)?;
+            run_worker(args.worker, properties, backend, loggers).await
+        }
         Command::Topics { command: TopicsCommand::List, url } => {
             for topic in Client::new(&url).topics().await? {
                 println!("{topic}");
@@ -194,11 +230,26 @@ async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     }
 }
 
-async fn standalone(args: StandaloneArgs, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
-    let properties = match &args.worker_properties {
-        Some(path) => WorkerProperties::read(path)?,
-        None => WorkerProperties::default(),
-    };
+/// The Kafka cluster and internal topics a distributed worker's properties name.
+fn kafka_backend(args: &DistributedArgs, properties: &mut WorkerProperties) -> anyhow::Result<Backend> {
+    let worker = &mut properties.worker_config;
+    let bootstrap_servers = args.bootstrap_servers.clone().or_else(|| worker.remove("bootstrap.servers")).ok_or_else(|| {
+        anyhow::anyhow!("no Kafka cluster: set bootstrap.servers in {} or pass --bootstrap-servers", args.worker_properties.display())
+    })?;
+    let group_id = args.group_id.clone().or_else(|| worker.remove("group.id")).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no group.id in {}: workers with the same group.id form one Connect cluster, so set one (e.g. group.id=connect-cluster)",
+            args.worker_properties.display()
+        )
+    })?;
+    Ok(Backend::Kafka(KafkaBackend {
+        options: KafkaOptions::from_worker_config(&bootstrap_servers, worker),
+        topics: InternalTopics::from_worker_config(worker)?,
+        group_id,
+    }))
+}
+
+async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Backend, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     // Command-line flags win over the properties file, which wins over the defaults.
     let port = args.rest_port.or(properties.rest_port).unwrap_or(8083);
     let mut plugin_path = args.plugin_path;
@@ -221,6 +272,7 @@ async fn standalone(args: StandaloneArgs, loggers: Arc<LogLevels>) -> anyhow::Re
             },
         },
         loggers: Some(loggers),
+        backend,
     };
     let worker = Standalone::start(config).await?;
     tracing::info!("worker started; stop it with Ctrl-C (or SIGTERM)");

@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::oneshot;
-use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, TopicConfig, TopicLog};
+use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, KafkaLog, KafkaOptions, TopicConfig, TopicLog};
 
 use crate::herder::Herder;
-use crate::herder::config_store::CONFIG_TOPIC;
-use crate::herder::status::{STATUS_TOPIC, StatusStore};
+use crate::herder::config_store::ConfigStore;
+use crate::herder::status::StatusStore;
 use crate::rest::{AppState, router};
 use crate::runtime::{PluginRegistry, Runtime, WorkerLimits};
 use crate::worker::WorkerContext;
-use crate::worker::offsets::{GroupOffsets, OFFSETS_TOPIC, SourceOffsets};
+use crate::worker::offsets::{GroupOffsets, KafkaGroupOffsets, LogGroupOffsets, SourceOffsets};
 
 #[derive(Clone, Debug)]
 pub struct StandaloneConfig {
@@ -30,6 +30,111 @@ pub struct StandaloneConfig {
     pub limits: WorkerLimits,
     /// Run-time log levels for `/admin/loggers`, when the program installed them.
     pub loggers: Option<Arc<crate::loggers::LogLevels>>,
+    /// Where the topics live.
+    pub backend: Backend,
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum Backend {
+    /// The durable embedded log in `<data_dir>/topics`: nothing else to run.
+    #[default]
+    Embedded,
+    /// A Kafka cluster, as a Kafka Connect distributed worker uses it.
+    Kafka(KafkaBackend),
+}
+
+#[derive(Clone, Debug)]
+pub struct KafkaBackend {
+    pub options: KafkaOptions,
+    pub topics: InternalTopics,
+    /// Workers with the same `group.id` form one cluster.
+    pub group_id: String,
+}
+
+/// Where configs, source offsets and statuses live, with Kafka Connect's defaults.
+#[derive(Clone, Debug)]
+pub struct InternalTopics {
+    pub config: InternalTopic,
+    pub offsets: InternalTopic,
+    pub status: InternalTopic,
+}
+
+#[derive(Clone, Debug)]
+pub struct InternalTopic {
+    pub name: String,
+    pub partitions: i32,
+    /// -1: the broker's default.
+    pub replication_factor: i32,
+}
+
+impl InternalTopics {
+    /// `config.storage.topic`, `offset.storage.topic`, `status.storage.topic` with their
+    /// `.partitions` and `.replication.factor` (the config topic always has one partition,
+    /// since its records are ordered).
+    pub fn from_worker_config(worker: &BTreeMap<String, String>) -> anyhow::Result<InternalTopics> {
+        let topic = |prefix: &str, name: &str, partitions: i32| -> anyhow::Result<InternalTopic> {
+            let number = |key: String, default: i32| -> anyhow::Result<i32> {
+                worker.get(&key).map_or(Ok(default), |v| v.trim().parse().with_context(|| format!("{key}={v} is not a number")))
+            };
+            Ok(InternalTopic {
+                name: worker.get(&format!("{prefix}.topic")).cloned().unwrap_or_else(|| name.to_owned()),
+                partitions: if prefix == "config.storage" { 1 } else { number(format!("{prefix}.partitions"), partitions)? },
+                replication_factor: number(format!("{prefix}.replication.factor"), -1)?,
+            })
+        };
+        Ok(InternalTopics {
+            config: topic("config.storage", "connect-configs", 1)?,
+            offsets: topic("offset.storage", "connect-offsets", 25)?,
+            status: topic("status.storage", "connect-status", 5)?,
+        })
+    }
+}
+
+impl Default for InternalTopics {
+    fn default() -> InternalTopics {
+        let topic = |name: &str| InternalTopic { name: name.to_owned(), partitions: 1, replication_factor: -1 };
+        InternalTopics { config: topic("connect-configs"), offsets: topic("connect-offsets"), status: topic("connect-status") }
+    }
+}
+
+/// What the worker's stores are built on.
+struct Storage {
+    log: Arc<dyn TopicLog>,
+    group_offsets: Arc<dyn GroupOffsets>,
+    topics: InternalTopics,
+}
+
+impl Storage {
+    /// Opens the backend and creates the internal topics that are missing, compacted.
+    fn open(config: &StandaloneConfig) -> anyhow::Result<Storage> {
+        match &config.backend {
+            Backend::Embedded => {
+                let log: Arc<dyn TopicLog> = Arc::new(
+                    EmbeddedLog::open(&config.data_dir.join("topics"), EmbeddedOptions::default())
+                        .with_context(|| format!("cannot open the topic log in {}", config.data_dir.display()))?,
+                );
+                let topics = InternalTopics::default();
+                for topic in [&topics.config, &topics.offsets, &topics.status] {
+                    log.create_topic(&topic.name, TopicConfig { partitions: topic.partitions, compacted: true })?;
+                }
+                Ok(Storage { group_offsets: Arc::new(LogGroupOffsets::load(log.clone())?), log, topics })
+            }
+            Backend::Kafka(kafka) => {
+                let log = Arc::new(KafkaLog::connect(kafka.options.clone())?);
+                for topic in [&kafka.topics.config, &kafka.topics.offsets, &kafka.topics.status] {
+                    let created = log.create_topic_with(
+                        &topic.name,
+                        TopicConfig { partitions: topic.partitions, compacted: true },
+                        topic.replication_factor,
+                    )?;
+                    if created {
+                        tracing::info!(topic = %topic.name, partitions = topic.partitions, "created internal topic");
+                    }
+                }
+                Ok(Storage { group_offsets: Arc::new(KafkaGroupOffsets(log.clone())), log, topics: kafka.topics.clone() })
+            }
+        }
+    }
 }
 
 /// What a Kafka Connect worker `.properties` file says that matters here: `rest.port` (or
@@ -117,13 +222,7 @@ fn start_herder(
     addr: SocketAddr,
     tokio: tokio::runtime::Handle,
 ) -> anyhow::Result<(Herder, Arc<dyn TopicLog>)> {
-    let log: Arc<dyn TopicLog> = Arc::new(
-        EmbeddedLog::open(&config.data_dir.join("topics"), EmbeddedOptions::default())
-            .with_context(|| format!("cannot open the topic log in {}", config.data_dir.display()))?,
-    );
-    for topic in [CONFIG_TOPIC, OFFSETS_TOPIC, STATUS_TOPIC] {
-        log.create_topic(topic, TopicConfig { partitions: 1, compacted: true })?;
-    }
+    let Storage { log, group_offsets, topics } = Storage::open(&config)?;
     let registry = Arc::new(PluginRegistry::scan(&config.plugin_path)?);
     if registry.plugins().is_empty() {
         tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: connectors cannot be created until the plugin path has some");
@@ -132,9 +231,9 @@ fn start_herder(
     runtime.precompile(&registry);
     let worker_id = format!("{}:{}", hostname(addr), addr.port());
     let ctx = Arc::new(WorkerContext {
-        source_offsets: Arc::new(SourceOffsets::load(log.as_ref())?),
-        group_offsets: Arc::new(GroupOffsets::load(log.as_ref())?),
-        status: Arc::new(StatusStore::load(log.clone(), worker_id)?),
+        source_offsets: Arc::new(SourceOffsets::load(log.as_ref(), topics.offsets.name)?),
+        group_offsets,
+        status: Arc::new(StatusStore::load(log.clone(), topics.status.name, worker_id)?),
         pools: Arc::new(wasmconnect_db::Pools::new()),
         log: log.clone(),
         runtime,
@@ -142,7 +241,8 @@ fn start_herder(
         worker_config: config.worker_config,
         metrics: Arc::new(crate::metrics::Metrics::default()),
     });
-    Ok((Herder::start(ctx, registry)?, log))
+    let configs = ConfigStore::new(log.clone(), topics.config.name);
+    Ok((Herder::start(ctx, registry, configs)?, log))
 }
 
 fn hostname(addr: SocketAddr) -> String {

@@ -38,6 +38,7 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         worker_config: Default::default(),
         limits: WorkerLimits::with_defaults(TaskLimits::default()),
         loggers: None,
+        backend: Default::default(),
     }
 }
 

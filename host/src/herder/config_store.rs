@@ -10,7 +10,6 @@ use wasmconnect_log::{ProducerRecord, TopicLog};
 
 use crate::worker::offsets::read_all;
 
-pub const CONFIG_TOPIC: &str = "connect-configs";
 
 pub type Config = BTreeMap<String, String>;
 
@@ -31,18 +30,20 @@ pub struct StoredConnector {
 
 pub struct ConfigStore {
     log: Arc<dyn TopicLog>,
+    topic: String,
 }
 
 impl ConfigStore {
-    pub fn new(log: Arc<dyn TopicLog>) -> ConfigStore {
-        ConfigStore { log }
+    /// The store in `topic` (`config.storage.topic`, `connect-configs` by default).
+    pub fn new(log: Arc<dyn TopicLog>, topic: String) -> ConfigStore {
+        ConfigStore { log, topic }
     }
 
     /// The connectors that exist, replayed from the topic (latest record per key wins).
     pub fn load(&self) -> anyhow::Result<BTreeMap<String, StoredConnector>> {
         let mut configs = BTreeMap::new();
         let mut targets = BTreeMap::new();
-        for record in read_all(self.log.as_ref(), CONFIG_TOPIC)? {
+        for record in read_all(self.log.as_ref(), &self.topic)? {
             let Some(key) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else { continue };
             if let Some(name) = key.strip_prefix("connector-") {
                 match record.value.as_deref().map(properties) {
@@ -69,11 +70,11 @@ impl ConfigStore {
     }
 
     pub fn put_target_state(&self, name: &str, target: TargetState) -> anyhow::Result<()> {
-        self.append(vec![record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target })))])
+        self.append(vec![self.record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target })))])
     }
 
     pub fn put_connector(&self, name: &str, config: &Config) -> anyhow::Result<()> {
-        self.append(vec![record(format!("connector-{name}"), Some(serde_json::json!({ "properties": config })))])
+        self.append(vec![self.record(format!("connector-{name}"), Some(serde_json::json!({ "properties": config })))])
     }
 
     /// Writes the task configs and the commit record that makes them current, in one append.
@@ -81,16 +82,16 @@ impl ConfigStore {
         let mut records: Vec<ProducerRecord> = tasks
             .iter()
             .enumerate()
-            .map(|(i, config)| record(format!("task-{name}-{i}"), Some(serde_json::json!({ "properties": config }))))
+            .map(|(i, config)| self.record(format!("task-{name}-{i}"), Some(serde_json::json!({ "properties": config }))))
             .collect();
-        records.push(record(format!("commit-{name}"), Some(serde_json::json!({ "tasks": tasks.len() }))));
+        records.push(self.record(format!("commit-{name}"), Some(serde_json::json!({ "tasks": tasks.len() }))));
         self.append(records)
     }
 
     pub fn delete(&self, name: &str) -> anyhow::Result<()> {
         self.append(vec![
-            record(format!("connector-{name}"), None),
-            record(format!("target-state-{name}"), None),
+            self.record(format!("connector-{name}"), None),
+            self.record(format!("target-state-{name}"), None),
         ])
     }
 
@@ -98,16 +99,16 @@ impl ConfigStore {
         self.log.append(records)?;
         Ok(())
     }
-}
 
-fn record(key: String, value: Option<serde_json::Value>) -> ProducerRecord {
-    ProducerRecord {
-        topic: CONFIG_TOPIC.into(),
-        partition: Some(0),
-        key: Some(key.into_bytes()),
-        value: value.map(|v| v.to_string().into_bytes()),
-        timestamp: None,
-        headers: Vec::new(),
+    fn record(&self, key: String, value: Option<serde_json::Value>) -> ProducerRecord {
+        ProducerRecord {
+            topic: self.topic.clone(),
+            partition: Some(0),
+            key: Some(key.into_bytes()),
+            value: value.map(|v| v.to_string().into_bytes()),
+            timestamp: None,
+            headers: Vec::new(),
+        }
     }
 }
 

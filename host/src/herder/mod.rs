@@ -124,8 +124,7 @@ pub struct Herder {
 
 impl Herder {
     /// Restores every connector recorded in `connect-configs`, in its target state.
-    pub fn start(ctx: Arc<WorkerContext>, registry: Arc<PluginRegistry>) -> anyhow::Result<Herder> {
-        let configs = ConfigStore::new(ctx.log.clone());
+    pub fn start(ctx: Arc<WorkerContext>, registry: Arc<PluginRegistry>, configs: ConfigStore) -> anyhow::Result<Herder> {
         let stored = configs.load()?;
         let herder = Herder {
             ctx,
@@ -312,10 +311,11 @@ impl Herder {
     /// `GET /connectors/{name}/offsets`, in Kafka Connect's shape: source partitions and
     /// offsets as the plugin wrote them; for sinks, topic partitions and consumer positions.
     pub fn offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError> {
-        let offsets = if self.info(name)?.kind == "sink" {
+        let info = self.info(name)?;
+        let offsets = if info.kind == "sink" {
             self.ctx
                 .group_offsets
-                .positions(&sink_group(name))
+                .positions(&sink_group(name), &self.sink_partitions(&info.config))
                 .into_iter()
                 .map(|(tp, offset)| OffsetEntry {
                     partition: json!({"kafka_topic": tp.topic, "kafka_partition": tp.partition}),
@@ -344,10 +344,10 @@ impl Herder {
         if info.kind == "sink" {
             let group = sink_group(name);
             let positions = match entries {
-                None => self.ctx.group_offsets.positions(&group).into_iter().map(|(tp, _)| (tp, None)).collect(),
+                None => self.sink_partitions(&info.config).into_iter().map(|tp| (tp, None)).collect(),
                 Some(entries) => entries.iter().map(sink_position).collect::<Result<Vec<_>, _>>()?,
             };
-            self.ctx.group_offsets.alter(log, &group, &positions)?;
+            self.ctx.group_offsets.alter(&group, &positions)?;
         } else {
             let offsets = match entries {
                 None => self.ctx.source_offsets.all(name).into_iter().map(|(p, _)| (p, None)).collect(),
@@ -407,17 +407,25 @@ impl Herder {
 
     /// Records of a sink's topics that its consumer group has not committed yet.
     fn consumer_lag(&self, name: &str, config: &Config) -> i64 {
-        let group = sink_group(name);
-        let topics = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>()).unwrap_or_default();
+        let partitions = self.sink_partitions(config);
+        let committed: BTreeMap<TopicPartition, i64> = self.ctx.group_offsets.positions(&sink_group(name), &partitions).into_iter().collect();
+        partitions
+            .iter()
+            .map(|tp| {
+                let end = self.ctx.log.end_offset(tp).unwrap_or(0);
+                end - committed.get(tp).copied().unwrap_or(0).min(end)
+            })
+            .sum()
+    }
+
+    /// Every partition of the topics a sink's config names.
+    fn sink_partitions(&self, config: &Config) -> Vec<TopicPartition> {
         let log = self.ctx.log.as_ref();
+        let topics = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>()).unwrap_or_default();
         topics
             .into_iter()
             .flat_map(|topic| (0..log.partitions(topic).unwrap_or(0)).map(move |partition| TopicPartition { topic: topic.to_owned(), partition }))
-            .map(|tp| {
-                let end = log.end_offset(&tp).unwrap_or(0);
-                end - self.ctx.group_offsets.position(&group, &tp).unwrap_or(0).min(end)
-            })
-            .sum()
+            .collect()
     }
 
     /// Stops every connector, letting each task commit what it finished.

@@ -10,8 +10,6 @@ use wasmconnect_log::{ProducerRecord, TopicLog};
 
 use crate::worker::offsets::read_all;
 
-pub const STATUS_TOPIC: &str = "connect-status";
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
@@ -33,6 +31,8 @@ pub struct Status {
 
 pub struct StatusStore {
     log: Arc<dyn TopicLog>,
+    /// `status.storage.topic`, `connect-status` by default.
+    topic: String,
     worker_id: String,
     connectors: RwLock<BTreeMap<String, Status>>,
     tasks: RwLock<BTreeMap<(String, u32), Status>>,
@@ -43,9 +43,9 @@ pub struct StatusStore {
 impl StatusStore {
     /// Connector and task states start afresh with each worker; the active topics are
     /// replayed from `connect-status`.
-    pub fn load(log: Arc<dyn TopicLog>, worker_id: String) -> anyhow::Result<StatusStore> {
+    pub fn load(log: Arc<dyn TopicLog>, topic: String, worker_id: String) -> anyhow::Result<StatusStore> {
         let mut topics: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for record in read_all(log.as_ref(), STATUS_TOPIC)? {
+        for record in read_all(log.as_ref(), &topic)? {
             let Some(key) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else { continue };
             if !key.starts_with("topic-") {
                 continue;
@@ -60,7 +60,7 @@ impl StatusStore {
             let (Some(topic), Some(connector)) = (value["topic"]["name"].as_str(), value["topic"]["connector"].as_str()) else { continue };
             topics.entry(connector.to_owned()).or_default().insert(topic.to_owned());
         }
-        Ok(StatusStore { log, worker_id, connectors: Default::default(), tasks: Default::default(), topics: RwLock::new(topics) })
+        Ok(StatusStore { log, topic, worker_id, connectors: Default::default(), tasks: Default::default(), topics: RwLock::new(topics) })
     }
 
     /// Records that a task of `connector` used `topic`; cheap when it is already known.
@@ -149,7 +149,7 @@ impl StatusStore {
 
     fn append(&self, key: String, value: Option<Vec<u8>>) {
         let record = ProducerRecord {
-            topic: STATUS_TOPIC.into(),
+            topic: self.topic.clone(),
             partition: None,
             key: Some(key.into_bytes()),
             value,
@@ -159,7 +159,7 @@ impl StatusStore {
         // A lost status update is not worth failing a task over: the state in memory, which
         // the REST API serves, is still right.
         if let Err(e) = self.log.append(vec![record]) {
-            tracing::warn!("cannot write to {STATUS_TOPIC}: {e}");
+            tracing::warn!("cannot write to {}: {e}", self.topic);
         }
     }
 }

@@ -30,7 +30,7 @@ pub struct WorkerContext {
     pub log: Arc<dyn TopicLog>,
     pub runtime: Arc<Runtime>,
     pub source_offsets: Arc<SourceOffsets>,
-    pub group_offsets: Arc<GroupOffsets>,
+    pub group_offsets: Arc<dyn GroupOffsets>,
     pub pools: Arc<Pools>,
     pub status: Arc<StatusStore>,
     pub tokio: tokio::runtime::Handle,

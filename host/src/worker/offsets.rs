@@ -1,27 +1,28 @@
 //! Committed offsets: source offsets in `connect-offsets` (Kafka Connect's key format
 //! `["<connector>",{<source partition>}]`, value the source offset), and sink positions in
-//! the consumer group `connect-<connector>`, kept in `__consumer_offsets`.
+//! the consumer group `connect-<connector>`: on the embedded log kept in its
+//! `__consumer_offsets` topic, on Kafka the group's own committed offsets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use wasmconnect_log::{ProducerRecord, TopicLog, TopicPartition};
+use wasmconnect_log::{KafkaLog, ProducerRecord, TopicLog, TopicPartition};
 
 use crate::runtime::OffsetReader;
 
-pub const OFFSETS_TOPIC: &str = "connect-offsets";
 pub const CONSUMER_OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 /// Source offsets of every connector, replayed from `connect-offsets` at startup.
-#[derive(Default)]
 pub struct SourceOffsets {
+    /// `offset.storage.topic`, `connect-offsets` by default.
+    topic: String,
     committed: RwLock<HashMap<String, Vec<(serde_json::Value, serde_json::Value)>>>,
 }
 
 impl SourceOffsets {
-    pub fn load(log: &dyn TopicLog) -> anyhow::Result<SourceOffsets> {
-        let offsets = SourceOffsets::default();
-        for record in read_all(log, OFFSETS_TOPIC)? {
+    pub fn load(log: &dyn TopicLog, topic: String) -> anyhow::Result<SourceOffsets> {
+        let offsets = SourceOffsets { topic, committed: RwLock::default() };
+        for record in read_all(log, &offsets.topic)? {
             let Some(key) = record.key.and_then(|k| serde_json::from_slice::<serde_json::Value>(&k).ok()) else {
                 continue;
             };
@@ -36,16 +37,20 @@ impl SourceOffsets {
 
     /// The record that commits `offset` for `partition` (a tombstone for `None`), to append
     /// with the data it covers.
-    pub fn record(connector: &str, partition: &serde_json::Value, offset: Option<&serde_json::Value>) -> ProducerRecord {
+    pub fn record(&self, connector: &str, partition: &serde_json::Value, offset: Option<&serde_json::Value>) -> ProducerRecord {
         let key = serde_json::json!([connector, partition]);
         ProducerRecord {
-            topic: OFFSETS_TOPIC.into(),
+            topic: self.topic.clone(),
             partition: None,
             key: Some(key.to_string().into_bytes()),
             value: offset.map(|o| o.to_string().into_bytes()),
             timestamp: None,
             headers: Vec::new(),
         }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
     }
 
     /// Every committed (partition, offset) of a connector.
@@ -55,7 +60,7 @@ impl SourceOffsets {
 
     /// Writes and remembers new offsets (`None` removes one), as `PATCH`/`DELETE .../offsets` ask.
     pub fn alter(&self, log: &dyn TopicLog, connector: &str, offsets: Vec<(serde_json::Value, Option<serde_json::Value>)>) -> anyhow::Result<()> {
-        log.append(offsets.iter().map(|(p, o)| SourceOffsets::record(connector, p, o.as_ref())).collect())?;
+        log.append(offsets.iter().map(|(p, o)| self.record(connector, p, o.as_ref())).collect())?;
         for (partition, offset) in offsets {
             self.remember(connector, partition, offset);
         }
@@ -95,15 +100,29 @@ impl OffsetReader for ConnectorOffsets {
 }
 
 /// Positions of sink consumer groups (`connect-<connector>`): the next offset to read.
-#[derive(Default)]
-pub struct GroupOffsets {
+pub trait GroupOffsets: Send + Sync {
+    fn position(&self, group: &str, tp: &TopicPartition) -> Option<i64>;
+    /// The committed positions among `partitions`.
+    fn positions(&self, group: &str, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)>;
+    /// Sets positions; `None` forgets one, so the group starts that partition from the beginning.
+    fn alter(&self, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> anyhow::Result<()>;
+
+    fn commit(&self, group: &str, positions: &[(TopicPartition, i64)]) -> anyhow::Result<()> {
+        let positions: Vec<(TopicPartition, Option<i64>)> = positions.iter().map(|(tp, o)| (tp.clone(), Some(*o))).collect();
+        self.alter(group, &positions)
+    }
+}
+
+/// Group positions in the log's own `__consumer_offsets` topic, cached in memory.
+pub struct LogGroupOffsets {
+    log: Arc<dyn TopicLog>,
     committed: RwLock<HashMap<(String, TopicPartition), i64>>,
 }
 
-impl GroupOffsets {
-    pub fn load(log: &dyn TopicLog) -> anyhow::Result<GroupOffsets> {
-        let offsets = GroupOffsets::default();
-        for record in read_all(log, CONSUMER_OFFSETS_TOPIC)? {
+impl LogGroupOffsets {
+    pub fn load(log: Arc<dyn TopicLog>) -> anyhow::Result<LogGroupOffsets> {
+        let mut committed = HashMap::new();
+        for record in read_all(log.as_ref(), CONSUMER_OFFSETS_TOPIC)? {
             let key: Option<(String, String, i32)> = record.key.and_then(|k| serde_json::from_slice(&k).ok());
             let Some((group, topic, partition)) = key else { continue };
             let entry = (group, TopicPartition { topic, partition });
@@ -113,24 +132,24 @@ impl GroupOffsets {
                 .and_then(|v| v.get("offset")?.as_i64());
             // A tombstone (a reset) forgets the position.
             match offset {
-                Some(offset) => offsets.committed.write().unwrap().insert(entry, offset),
-                None => offsets.committed.write().unwrap().remove(&entry),
+                Some(offset) => committed.insert(entry, offset),
+                None => committed.remove(&entry),
             };
         }
-        Ok(offsets)
+        Ok(LogGroupOffsets { log, committed: RwLock::new(committed) })
     }
+}
 
-    pub fn position(&self, group: &str, tp: &TopicPartition) -> Option<i64> {
+impl GroupOffsets for LogGroupOffsets {
+    fn position(&self, group: &str, tp: &TopicPartition) -> Option<i64> {
         self.committed.read().unwrap().get(&(group.to_owned(), tp.clone())).copied()
     }
 
-    pub fn commit(&self, log: &dyn TopicLog, group: &str, positions: &[(TopicPartition, i64)]) -> anyhow::Result<()> {
-        let positions: Vec<(TopicPartition, Option<i64>)> = positions.iter().map(|(tp, o)| (tp.clone(), Some(*o))).collect();
-        self.alter(log, group, &positions)
+    fn positions(&self, group: &str, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        partitions.iter().filter_map(|tp| Some((tp.clone(), self.position(group, tp)?))).collect()
     }
 
-    /// Sets positions; `None` forgets one, so the group starts that partition from the beginning.
-    pub fn alter(&self, log: &dyn TopicLog, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> anyhow::Result<()> {
+    fn alter(&self, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> anyhow::Result<()> {
         let records = positions
             .iter()
             .map(|(tp, offset)| ProducerRecord {
@@ -142,7 +161,7 @@ impl GroupOffsets {
                 headers: Vec::new(),
             })
             .collect();
-        log.append(records)?;
+        self.log.append(records)?;
         let mut committed = self.committed.write().unwrap();
         for (tp, offset) in positions {
             let key = (group.to_owned(), tp.clone());
@@ -153,11 +172,31 @@ impl GroupOffsets {
         }
         Ok(())
     }
+}
 
-    /// Every position of a group.
-    pub fn positions(&self, group: &str) -> Vec<(TopicPartition, i64)> {
-        let committed = self.committed.read().unwrap();
-        committed.iter().filter(|((g, _), _)| g == group).map(|((_, tp), o)| (tp.clone(), *o)).collect()
+/// Group positions as the Kafka cluster's consumer groups hold them.
+pub struct KafkaGroupOffsets(pub Arc<KafkaLog>);
+
+impl GroupOffsets for KafkaGroupOffsets {
+    fn position(&self, group: &str, tp: &TopicPartition) -> Option<i64> {
+        match self.0.group_positions(group, std::slice::from_ref(tp)) {
+            Ok(positions) => positions.first().map(|(_, o)| *o),
+            Err(e) => {
+                tracing::warn!(group, "cannot read the group's position, starting from the beginning: {e}");
+                None
+            }
+        }
+    }
+
+    fn positions(&self, group: &str, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        self.0.group_positions(group, partitions).unwrap_or_else(|e| {
+            tracing::warn!(group, "cannot read the group's positions: {e}");
+            Vec::new()
+        })
+    }
+
+    fn alter(&self, group: &str, positions: &[(TopicPartition, Option<i64>)]) -> anyhow::Result<()> {
+        Ok(self.0.commit_group(group, positions)?)
     }
 }
 

@@ -279,7 +279,7 @@ impl SinkTask<'_> {
 
     fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
         let positions: Vec<(TopicPartition, i64)> = next.into_iter().collect();
-        let committed = self.ctx.group_offsets.commit(self.ctx.log.as_ref(), &self.group, &positions);
+        let committed = self.ctx.group_offsets.commit(&self.group, &positions);
         self.metrics.committed(committed.is_ok());
         committed.map_err(|e| format!("cannot commit the positions of {}: {e}", self.group))?;
         self.positions.extend(positions);

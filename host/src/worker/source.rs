@@ -8,7 +8,6 @@ use wasmconnect_log::ProducerRecord;
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
-use super::offsets::{OFFSETS_TOPIC, SourceOffsets};
 use super::retry::Retries;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
 
@@ -176,8 +175,8 @@ fn write(ctx: &WorkerContext, spec: &TaskSpec, polled: Polled, converters: &Conv
     for (partition, offset) in &latest {
         committed.push((json(partition, "partition")?, json(offset, "offset")?));
     }
-    batch.extend(committed.iter().map(|(p, o)| SourceOffsets::record(connector, p, Some(o))));
-    let written: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != OFFSETS_TOPIC).collect();
+    batch.extend(committed.iter().map(|(p, o)| ctx.source_offsets.record(connector, p, Some(o))));
+    let written: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != ctx.source_offsets.topic()).collect();
     for topic in written {
         ctx.status.topic_used(connector, topic, task);
     }

@@ -94,6 +94,34 @@ impl KafkaLog {
         self.groups.commit(group, &resolved)
     }
 
+    /// Creates a topic with its own replication factor (-1: the broker's default), as the
+    /// worker does for its internal topics; false if it existed already.
+    pub fn create_topic_with(&self, name: &str, config: TopicConfig, replication_factor: i32) -> Result<bool, LogError> {
+        validate_topic_name(name)?;
+        if config.partitions < 1 {
+            return Err(LogError::InvalidPartitionCount(config.partitions));
+        }
+        let mut topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(replication_factor));
+        if config.compacted {
+            topic = topic.set("cleanup.policy", "compact");
+        }
+        let options = AdminOptions::new().operation_timeout(Some(self.options.request_timeout));
+        let results = futures_executor::block_on(self.admin.create_topics([&topic], &options))
+            .map_err(|e| kafka_error(&format!("cannot create topic {name}"), e))?;
+        let created = match results.into_iter().next() {
+            Some(Ok(_)) => true,
+            Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => false,
+            Some(Err((_, code))) => return Err(LogError::Kafka(format!("cannot create topic {name}: {code}"))),
+            None => return Err(LogError::Kafka(format!("cannot create topic {name}: the broker gave no answer"))),
+        };
+        let partitions = self.await_topic(name)?;
+        if !created && partitions != config.partitions {
+            return Err(LogError::PartitionMismatch(name.to_owned(), partitions));
+        }
+        Ok(created)
+    }
+
+
     fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), LogError> {
         self.meta
             .fetch_watermarks(&tp.topic, tp.partition, self.options.request_timeout)
@@ -181,28 +209,7 @@ impl TopicLog for KafkaLog {
     }
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {
-        validate_topic_name(name)?;
-        if config.partitions < 1 {
-            return Err(LogError::InvalidPartitionCount(config.partitions));
-        }
-        let mut topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(self.options.replication_factor));
-        if config.compacted {
-            topic = topic.set("cleanup.policy", "compact");
-        }
-        let options = AdminOptions::new().operation_timeout(Some(self.options.request_timeout));
-        let results = futures_executor::block_on(self.admin.create_topics([&topic], &options))
-            .map_err(|e| kafka_error(&format!("cannot create topic {name}"), e))?;
-        let created = match results.into_iter().next() {
-            Some(Ok(_)) => true,
-            Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => false,
-            Some(Err((_, code))) => return Err(LogError::Kafka(format!("cannot create topic {name}: {code}"))),
-            None => return Err(LogError::Kafka(format!("cannot create topic {name}: the broker gave no answer"))),
-        };
-        let partitions = self.await_topic(name)?;
-        if !created && partitions != config.partitions {
-            return Err(LogError::PartitionMismatch(name.to_owned(), partitions));
-        }
-        Ok(created)
+        self.create_topic_with(name, config, self.options.replication_factor)
     }
 
     fn topics(&self) -> Vec<String> {
