@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::oneshot;
 use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, KafkaLog, KafkaOptions, TopicConfig, TopicLog};
 
 use crate::herder::Herder;
+use crate::herder::cluster::{Cluster, Membership, MembershipConfig, TailTopics, spawn_tail};
 use crate::herder::config_store::ConfigStore;
 use crate::herder::status::StatusStore;
 use crate::rest::{AppState, router};
@@ -57,6 +59,10 @@ pub struct InternalTopics {
     pub config: InternalTopic,
     pub offsets: InternalTopic,
     pub status: InternalTopic,
+    /// Distributed mode only: the topic whose partitions the worker group divides among its
+    /// members, each partition standing for the connectors and tasks that hash to it. It
+    /// holds no records; its partition count is the most workers a group can use.
+    pub assignment: InternalTopic,
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +92,7 @@ impl InternalTopics {
             config: topic("config.storage", "connect-configs", 1)?,
             offsets: topic("offset.storage", "connect-offsets", 25)?,
             status: topic("status.storage", "connect-status", 5)?,
+            assignment: topic("assignment.storage", "connect-assignments", 32)?,
         })
     }
 }
@@ -93,7 +100,12 @@ impl InternalTopics {
 impl Default for InternalTopics {
     fn default() -> InternalTopics {
         let topic = |name: &str| InternalTopic { name: name.to_owned(), partitions: 1, replication_factor: -1 };
-        InternalTopics { config: topic("connect-configs"), offsets: topic("connect-offsets"), status: topic("connect-status") }
+        InternalTopics {
+            config: topic("connect-configs"),
+            offsets: topic("connect-offsets"),
+            status: topic("connect-status"),
+            assignment: InternalTopic { partitions: 32, ..topic("connect-assignments") },
+        }
     }
 }
 
@@ -121,10 +133,12 @@ impl Storage {
             }
             Backend::Kafka(kafka) => {
                 let log = Arc::new(KafkaLog::connect(kafka.options.clone())?);
-                for topic in [&kafka.topics.config, &kafka.topics.offsets, &kafka.topics.status] {
+                let topics = &kafka.topics;
+                for topic in [&topics.config, &topics.offsets, &topics.status, &topics.assignment] {
+                    let compacted = topic.name != topics.assignment.name;
                     let created = log.create_topic_with(
                         &topic.name,
-                        TopicConfig { partitions: topic.partitions, compacted: true },
+                        TopicConfig { partitions: topic.partitions, compacted },
                         topic.replication_factor,
                     )?;
                     if created {
@@ -174,6 +188,8 @@ pub struct Standalone {
     log: Arc<dyn TopicLog>,
     stop_server: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Distributed mode: this worker's place in the worker group.
+    membership: Option<Membership>,
 }
 
 impl Standalone {
@@ -186,9 +202,7 @@ impl Standalone {
         let addr = listener.local_addr()?;
         let tokio = tokio::runtime::Handle::current();
         let loggers = config.loggers.clone();
-        let herder = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
-        let log = herder.1;
-        let herder = Arc::new(herder.0);
+        let (herder, log, membership) = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
         crate::herder::spawn_reconfiguration_monitor(&herder);
         let (stop_server, stopped) = oneshot::channel();
         let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers });
@@ -196,7 +210,7 @@ impl Standalone {
             axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await
         });
         tracing::info!(%addr, "REST API listening");
-        Ok(Standalone { addr, herder, log, stop_server, server })
+        Ok(Standalone { addr, herder, log, stop_server, server, membership })
     }
 
     pub fn rest_addr(&self) -> SocketAddr {
@@ -207,33 +221,41 @@ impl Standalone {
         &self.log
     }
 
-    /// Stops serving, then stops every task so each commits what it finished.
+    /// Stops serving, leaves the worker group (its tasks stop, committing what they finished,
+    /// and move to the other workers at once), then stops everything else.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop_server.send(());
         self.server.await??;
-        let herder = self.herder;
-        tokio::task::spawn_blocking(move || herder.shutdown()).await?;
+        let (herder, membership) = (self.herder, self.membership);
+        tokio::task::spawn_blocking(move || {
+            drop(membership);
+            herder.shutdown();
+        })
+        .await?;
         Ok(())
     }
 }
 
-fn start_herder(
-    config: StandaloneConfig,
-    addr: SocketAddr,
-    tokio: tokio::runtime::Handle,
-) -> anyhow::Result<(Herder, Arc<dyn TopicLog>)> {
+type Started = (Arc<Herder>, Arc<dyn TopicLog>, Option<Membership>);
+
+fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtime::Handle) -> anyhow::Result<Started> {
     let Storage { log, group_offsets, topics } = Storage::open(&config)?;
+    let backend = config.backend.clone();
+    let group_settings: BTreeMap<String, String> = ["session.timeout.ms", "heartbeat.interval.ms", "rebalance.timeout.ms"]
+        .into_iter()
+        .filter_map(|key| Some((key.to_owned(), config.worker_config.get(key)?.clone())))
+        .collect();
     let registry = Arc::new(PluginRegistry::scan(&config.plugin_path)?);
     if registry.plugins().is_empty() {
         tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: connectors cannot be created until the plugin path has some");
     }
     let runtime = Arc::new(Runtime::new(config.compiled_cache, config.limits)?);
     runtime.precompile(&registry);
-    let worker_id = format!("{}:{}", hostname(addr), addr.port());
+    let worker_id = format!("{}:{}", hostname(addr, &config.worker_config), addr.port());
     let ctx = Arc::new(WorkerContext {
-        source_offsets: Arc::new(SourceOffsets::load(log.as_ref(), topics.offsets.name)?),
+        source_offsets: Arc::new(SourceOffsets::load(log.as_ref(), topics.offsets.name.clone())?),
         group_offsets,
-        status: Arc::new(StatusStore::load(log.clone(), topics.status.name, worker_id)?),
+        status: Arc::new(StatusStore::load(log.clone(), topics.status.name.clone(), worker_id.clone())?),
         pools: Arc::new(wasmconnect_db::Pools::new()),
         log: log.clone(),
         runtime,
@@ -241,12 +263,43 @@ fn start_herder(
         worker_config: config.worker_config,
         metrics: Arc::new(crate::metrics::Metrics::default()),
     });
-    let configs = ConfigStore::new(log.clone(), topics.config.name);
-    Ok((Herder::start(ctx, registry, configs)?, log))
+    let configs = ConfigStore::new(log.clone(), topics.config.name.clone());
+    let Backend::Kafka(kafka) = backend else {
+        return Ok((Arc::new(Herder::start(ctx, registry, configs)?), log, None));
+    };
+    let cluster = Arc::new(Cluster::new(topics.assignment.partitions));
+    let herder = Arc::new(Herder::start_in_cluster(ctx, registry, configs, cluster.clone()));
+    let tail_topics = TailTopics { config: topics.config.name, status: topics.status.name, offsets: topics.offsets.name };
+    spawn_tail(Arc::downgrade(&herder), cluster.clone(), log.clone(), tail_topics)?;
+    let mut client = kafka.options.common.clone();
+    client.extend(group_settings);
+    let membership = MembershipConfig {
+        bootstrap_servers: kafka.options.bootstrap_servers.clone(),
+        group_id: kafka.group_id.clone(),
+        topic: topics.assignment.name,
+        client,
+    };
+    let membership = Membership::join(membership, Arc::downgrade(&herder), cluster.clone(), herder.worker_id())?;
+    // REST answers 409 until the first assignment; most groups assign within seconds.
+    if cluster.await_joined(Duration::from_secs(60)) {
+        tracing::info!(group = %kafka.group_id, "joined the worker group");
+    } else {
+        tracing::warn!(group = %kafka.group_id, "no assignment from the worker group yet; changes get 409 until there is one");
+    }
+    Ok((herder, log, Some(membership)))
 }
 
-fn hostname(addr: SocketAddr) -> String {
-    if addr.ip().is_unspecified() { "localhost".to_owned() } else { addr.ip().to_string() }
+/// The host other workers and clients know this worker by: Kafka Connect's
+/// `rest.advertised.host.name`, else the listen address, else (listening on every address)
+/// the machine's host name, so workers on different machines have different ids.
+fn hostname(addr: SocketAddr, worker: &BTreeMap<String, String>) -> String {
+    if let Some(host) = worker.get("rest.advertised.host.name") {
+        return host.clone();
+    }
+    if !addr.ip().is_unspecified() {
+        return addr.ip().to_string();
+    }
+    std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()).unwrap_or_else(|| "localhost".into())
 }
 
 #[cfg(test)]

@@ -69,16 +69,37 @@ impl ConfigStore {
             .collect())
     }
 
-    pub fn put_target_state(&self, name: &str, target: TargetState) -> anyhow::Result<()> {
+    pub fn put_target_state(&self, name: &str, target: TargetState) -> anyhow::Result<i64> {
         self.append(vec![self.record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target })))])
     }
 
-    pub fn put_connector(&self, name: &str, config: &Config) -> anyhow::Result<()> {
-        self.append(vec![self.record(format!("connector-{name}"), Some(serde_json::json!({ "properties": config })))])
+    pub fn put_connector(&self, name: &str, config: &Config) -> anyhow::Result<i64> {
+        self.put_connector_in(name, config, None)
+    }
+
+    /// The connector's config, after its target state when it is not to start running.
+    pub fn put_connector_in(&self, name: &str, config: &Config, target: Option<TargetState>) -> anyhow::Result<i64> {
+        let mut records = Vec::new();
+        if let Some(target) = target {
+            records.push(self.record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target }))));
+        }
+        records.push(self.record(format!("connector-{name}"), Some(serde_json::json!({ "properties": config }))));
+        self.append(records)
+    }
+
+    /// A restart request for the workers running the connector (KIP-745's record).
+    pub fn put_restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> anyhow::Result<i64> {
+        let value = serde_json::json!({ "include-tasks": include_tasks, "only-failed": only_failed });
+        self.append(vec![self.record(format!("restart-connector-{name}"), Some(value))])
+    }
+
+    /// A restart request for the worker running one task.
+    pub fn put_task_restart(&self, name: &str, id: u32) -> anyhow::Result<i64> {
+        self.append(vec![self.record(format!("restart-task-{name}-{id}"), Some(serde_json::json!({})))])
     }
 
     /// Writes the task configs and the commit record that makes them current, in one append.
-    pub fn put_tasks(&self, name: &str, tasks: &[Config]) -> anyhow::Result<()> {
+    pub fn put_tasks(&self, name: &str, tasks: &[Config]) -> anyhow::Result<i64> {
         let mut records: Vec<ProducerRecord> = tasks
             .iter()
             .enumerate()
@@ -88,16 +109,17 @@ impl ConfigStore {
         self.append(records)
     }
 
-    pub fn delete(&self, name: &str) -> anyhow::Result<()> {
+    pub fn delete(&self, name: &str) -> anyhow::Result<i64> {
         self.append(vec![
             self.record(format!("connector-{name}"), None),
             self.record(format!("target-state-{name}"), None),
         ])
     }
 
-    fn append(&self, records: Vec<ProducerRecord>) -> anyhow::Result<()> {
-        self.log.append(records)?;
-        Ok(())
+    /// Appends in order; the offset of the last record, to wait for it to be read back.
+    fn append(&self, records: Vec<ProducerRecord>) -> anyhow::Result<i64> {
+        let positions = self.log.append(records)?;
+        Ok(positions.last().map_or(-1, |(_, offset)| *offset))
     }
 
     fn record(&self, key: String, value: Option<serde_json::Value>) -> ProducerRecord {

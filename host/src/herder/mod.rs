@@ -2,7 +2,9 @@
 //! answers the REST API. Every change goes to `connect-configs` first, so a restart
 //! brings back exactly the connectors that existed.
 
+pub mod cluster;
 pub mod config_store;
+mod distributed;
 mod reconfigure;
 
 pub use reconfigure::spawn_monitor as spawn_reconfiguration_monitor;
@@ -34,6 +36,8 @@ pub enum HerderError {
     InvalidConfig(Vec<ConfigProblem>),
     #[error("{0}")]
     Internal(String),
+    #[error("Cannot complete the request right now: the worker group is rebalancing (a worker joined or left). Try again in a moment")]
+    Rebalancing,
 }
 
 impl From<anyhow::Error> for HerderError {
@@ -100,6 +104,9 @@ struct Connector {
     tasks: BTreeMap<u32, TaskHandle>,
     /// When to ask the plugin for its split again, if it asked to be asked.
     recheck: Option<reconfigure::Recheck>,
+    /// Distributed mode: this worker holds the connector's own partition, so it generates
+    /// the task configs and reports the connector's state.
+    owned: bool,
 }
 
 impl Connector {
@@ -120,6 +127,8 @@ pub struct Herder {
     unresolved: Mutex<BTreeMap<String, Config>>,
     /// Serializes every change, so two requests for one name cannot interleave.
     changing: Mutex<()>,
+    /// Distributed mode: the group this worker shares the connectors with.
+    cluster: Option<Arc<cluster::Cluster>>,
 }
 
 impl Herder {
@@ -133,6 +142,7 @@ impl Herder {
             connectors: Mutex::new(BTreeMap::new()),
             unresolved: Mutex::new(BTreeMap::new()),
             changing: Mutex::new(()),
+            cluster: None,
         };
         for (name, connector) in stored {
             tracing::info!(connector = %name, target = ?connector.target, "restoring connector");
@@ -171,6 +181,9 @@ impl Herder {
     pub fn create(&self, name: &str, mut config: Config, target: TargetState) -> Result<ConnectorInfo, HerderError> {
         check_name(name)?;
         config.insert("name".into(), name.to_owned());
+        if let Some(cluster) = &self.cluster {
+            return self.create_in_cluster(cluster, name, config, target);
+        }
         let _changing = self.changing.lock().unwrap();
         if self.connectors.lock().unwrap().contains_key(name) || self.unresolved.lock().unwrap().contains_key(name) {
             return Err(HerderError::AlreadyExists(name.to_owned()));
@@ -199,6 +212,9 @@ impl Herder {
             secrets::unmask(&mut config, &stored);
         }
         let plugin = self.plugin_for(&config)?;
+        if let Some(cluster) = &self.cluster {
+            return self.put_config_in_cluster(cluster, name, config);
+        }
         let _changing = self.changing.lock().unwrap();
         let previous = self.remove_connector(name);
         let was_unresolved = self.unresolved.lock().unwrap().remove(name).is_some();
@@ -223,6 +239,10 @@ impl Herder {
     }
 
     pub fn delete(&self, name: &str) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            self.info(name)?;
+            return self.write_to_cluster(cluster, |configs| configs.delete(name));
+        }
         let _changing = self.changing.lock().unwrap();
         let unresolved = self.unresolved.lock().unwrap().remove(name).is_some();
         if self.remove_connector(name).is_none() && !unresolved {
@@ -251,6 +271,11 @@ impl Herder {
     /// Restarts the connector (asks the plugin for task configs again) and, with
     /// `include_tasks`, its tasks; `only_failed` limits both to what has FAILED.
     pub fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            self.check_resolved(name)?;
+            self.info(name)?;
+            return self.write_to_cluster(cluster, |configs| configs.put_restart(name, include_tasks, only_failed));
+        }
         let _changing = self.changing.lock().unwrap();
         self.check_resolved(name)?;
         let connector_failed = self.ctx.status.connector_status(name).is_some_and(|s| s.state == State::Failed);
@@ -279,6 +304,13 @@ impl Herder {
     }
 
     pub fn restart_task(&self, name: &str, id: u32) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            self.check_resolved(name)?;
+            if self.task_configs(name)?.len() <= id as usize {
+                return Err(HerderError::NotFound(format!("Task {name}-{id} not found")));
+            }
+            return self.write_to_cluster(cluster, |configs| configs.put_task_restart(name, id));
+        }
         let _changing = self.changing.lock().unwrap();
         self.check_resolved(name)?;
         self.restart_task_locked(name, id)
@@ -462,6 +494,11 @@ impl Herder {
     }
 
     fn change_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            self.check_resolved(name)?;
+            self.info(name)?;
+            return self.write_to_cluster(cluster, |configs| configs.put_target_state(name, target));
+        }
         let _changing = self.changing.lock().unwrap();
         self.check_resolved(name)?;
         let current = self.connectors.lock().unwrap().get(name).map(|c| c.target).ok_or_else(|| not_found(name))?;
@@ -473,7 +510,7 @@ impl Herder {
         if target == TargetState::Paused && !connector.task_configs.is_empty() {
             // Pausing keeps the task configs: the same tasks come back on resume.
             let Connector { config, plugin, task_configs, recheck, .. } = connector;
-            let paused = Connector { config, plugin, target, task_configs, tasks: BTreeMap::new(), recheck };
+            let paused = Connector { config, plugin, target, task_configs, tasks: BTreeMap::new(), recheck, owned: true };
             self.ctx.status.connector(name, State::Paused, None);
             for id in 0..paused.task_configs.len() as u32 {
                 self.ctx.status.task(name, id, State::Paused, None);
@@ -540,7 +577,7 @@ impl Herder {
     /// Asks the plugin to split the work, records the task configs and starts the tasks. A
     /// failure here leaves the connector in place, FAILED with the reason, as in Kafka Connect.
     fn build_connector(&self, name: &str, config: Config, plugin: Arc<Plugin>, target: TargetState) -> Connector {
-        let mut connector = Connector { config, plugin, target, task_configs: Vec::new(), tasks: BTreeMap::new(), recheck: None };
+        let mut connector = Connector { config, plugin, target, task_configs: Vec::new(), tasks: BTreeMap::new(), recheck: None, owned: true };
         self.ctx.status.remove_tasks(name);
         if target == TargetState::Stopped {
             if let Err(e) = self.configs.put_tasks(name, &[]) {

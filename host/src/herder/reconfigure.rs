@@ -87,10 +87,17 @@ impl Herder {
             return;
         }
         tracing::info!(connector = %name, tasks = configs.len(), "the connector's split of work changed; restarting its tasks");
+        if self.cluster.is_some() {
+            // The workers running the tasks restart them when they read the new configs.
+            if let Err(e) = self.configs.put_tasks(name, &configs) {
+                tracing::warn!(connector = %name, "cannot record the new task configs: {e:#}");
+            }
+            return;
+        }
         connector.stop_tasks();
         self.ctx.status.remove_tasks(name);
         match self.configs.put_tasks(name, &configs) {
-            Ok(()) => {
+            Ok(_) => {
                 connector.task_configs = configs;
                 self.start_tasks(name, connector);
             }

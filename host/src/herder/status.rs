@@ -10,7 +10,7 @@ use wasmconnect_log::{ProducerRecord, TopicLog};
 
 use crate::worker::offsets::read_all;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     Unassigned,
@@ -123,6 +123,45 @@ impl StatusStore {
         self.connectors.write().unwrap().remove(name);
         self.remove_tasks(name);
         self.reset_topics(name);
+    }
+
+    /// Takes in a status record another worker (or this one) wrote: in distributed mode every
+    /// worker reports the states of every connector.
+    pub fn apply(&self, record: &wasmconnect_log::ConsumerRecord) {
+        let Some(key) = record.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else { return };
+        let value = record.value.as_deref().and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok());
+        let status = value.as_ref().and_then(|v| {
+            Some(Status {
+                state: serde_json::from_value(v.get("state")?.clone()).ok()?,
+                trace: v.get("trace").and_then(|t| t.as_str()).map(str::to_owned),
+                worker_id: v.get("worker_id")?.as_str()?.to_owned(),
+            })
+        });
+        if let Some(name) = key.strip_prefix("status-connector-") {
+            let mut connectors = self.connectors.write().unwrap();
+            match status {
+                Some(status) => connectors.insert(name.to_owned(), status),
+                None => connectors.remove(name),
+            };
+        } else if let Some((name, id)) = key.strip_prefix("status-task-").and_then(|r| r.rsplit_once('-')) {
+            let Ok(id) = id.parse() else { return };
+            let mut tasks = self.tasks.write().unwrap();
+            match status {
+                Some(status) => tasks.insert((name.to_owned(), id), status),
+                None => tasks.remove(&(name.to_owned(), id)),
+            };
+        } else if let (Some(_), Some(value)) = (key.strip_prefix("topic-"), &value) {
+            if let (Some(topic), Some(connector)) = (value["topic"]["name"].as_str(), value["topic"]["connector"].as_str()) {
+                self.topics.write().unwrap().entry(connector.to_owned()).or_default().insert(topic.to_owned());
+            }
+        }
+    }
+
+    /// Forgets the status of a task that no longer exists.
+    pub fn remove_task(&self, name: &str, id: u32) {
+        if self.tasks.write().unwrap().remove(&(name.to_owned(), id)).is_some() {
+            self.write(format!("status-task-{name}-{id}"), None);
+        }
     }
 
     /// Forgets the task statuses of a connector that has no tasks any more.

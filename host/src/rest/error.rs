@@ -41,7 +41,7 @@ impl From<HerderError> for ApiError {
         let message = e.to_string();
         match e {
             HerderError::NotFound(_) => ApiError::NotFound(message),
-            HerderError::AlreadyExists(_) => ApiError::Conflict(message),
+            HerderError::AlreadyExists(_) | HerderError::Rebalancing => ApiError::Conflict(message),
             HerderError::BadRequest(_) | HerderError::InvalidConfig(_) => ApiError::BadRequest(message),
             HerderError::Internal(_) => ApiError::Internal(message),
         }

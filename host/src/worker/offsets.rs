@@ -23,16 +23,21 @@ impl SourceOffsets {
     pub fn load(log: &dyn TopicLog, topic: String) -> anyhow::Result<SourceOffsets> {
         let offsets = SourceOffsets { topic, committed: RwLock::default() };
         for record in read_all(log, &offsets.topic)? {
-            let Some(key) = record.key.and_then(|k| serde_json::from_slice::<serde_json::Value>(&k).ok()) else {
-                continue;
-            };
-            let (Some(connector), Some(partition)) = (key.get(0).and_then(|c| c.as_str()), key.get(1)) else {
-                continue;
-            };
-            let offset = record.value.and_then(|v| serde_json::from_slice(&v).ok());
-            offsets.remember(connector, partition.clone(), offset);
+            offsets.apply(&record);
         }
         Ok(offsets)
+    }
+
+    /// Takes in one record of the offset topic, written by this worker or another.
+    pub fn apply(&self, record: &wasmconnect_log::ConsumerRecord) {
+        let Some(key) = record.key.as_deref().and_then(|k| serde_json::from_slice::<serde_json::Value>(k).ok()) else {
+            return;
+        };
+        let (Some(connector), Some(partition)) = (key.get(0).and_then(|c| c.as_str()), key.get(1)) else {
+            return;
+        };
+        let offset = record.value.as_deref().and_then(|v| serde_json::from_slice(v).ok());
+        self.remember(connector, partition.clone(), offset);
     }
 
     /// The record that commits `offset` for `partition` (a tombstone for `None`), to append
