@@ -38,6 +38,7 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         worker_config: Default::default(),
         limits: WorkerLimits::with_defaults(TaskLimits::default()),
         loggers: None,
+        tenants: None,
     }
 }
 
@@ -52,11 +53,17 @@ pub async fn start_worker_with(config: StandaloneConfig) -> Standalone {
 pub struct Api {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Authorization: Bearer ...` to a worker with `rest.auth=tenants`.
+    token: Option<String>,
 }
 
 impl Api {
     pub fn new(worker: &Standalone) -> Api {
-        Api { base: format!("http://{}", worker.rest_addr()), http: reqwest::Client::new() }
+        Api { base: format!("http://{}", worker.rest_addr()), http: reqwest::Client::new(), token: None }
+    }
+
+    pub fn with_token(worker: &Standalone, token: &str) -> Api {
+        Api { token: Some(token.to_owned()), ..Api::new(worker) }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -104,6 +111,10 @@ impl Api {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.expect("the worker answers");
         let status = response.status().as_u16();
         let body = response.bytes().await.unwrap();
