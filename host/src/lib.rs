@@ -8,4 +8,5 @@ pub mod metrics;
 pub mod rest;
 pub mod runtime;
 pub mod standalone;
+pub mod tenancy;
 pub mod worker;

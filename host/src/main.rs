@@ -12,6 +12,7 @@ use wasmconnect::cli::{Client, ConnectorsCommand, ConsumeOptions, PluginsCommand
 use wasmconnect::runtime::{TaskLimits, WorkerLimits};
 use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, Standalone, StandaloneConfig, WorkerProperties};
 use wasmconnect_log::KafkaOptions;
+use wasmconnect::tenancy::Tenants;
 
 /// A Kafka-Connect-compatible connector host whose connectors run as WebAssembly components.
 #[derive(Parser)]
@@ -83,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         command: wasmconnect::cli::plugin::PluginCommand,
     },
+    /// Tenants of a worker with `rest.auth=tenants`.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
     /// Sends one record per line of standard input, like kafka-console-producer.
     Produce {
         topic: String,
@@ -98,6 +104,13 @@ enum Command {
 enum TopicsCommand {
     /// Lists every topic, internal ones included.
     List,
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Reads a token on standard input and prints the `sha256:...` line the tenants file
+    /// stores instead of it (as `printf %s TOKEN | sha256sum` would, with the prefix).
+    HashToken,
 }
 
 #[derive(clap::Args)]
@@ -147,6 +160,10 @@ struct WorkerArgs {
     /// The longest call deadline a connector may set with `wasm.call.timeout.ms`.
     #[arg(long, default_value_t = 600)]
     task_call_timeout_max_secs: u64,
+    /// Turns on `rest.auth=tenants` with this tenants file (TOML): every REST call then needs
+    /// a tenant's or an admin's bearer token.
+    #[arg(long, env = "WASMCONNECT_TENANTS_FILE")]
+    tenants_file: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -218,6 +235,16 @@ async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
             Client::new(&url).consume(&topic, &options, &mut std::io::stdout().lock()).await?;
             Ok(())
         }
+        Command::Tenants { command: TenantsCommand::HashToken } => {
+            let mut token = String::new();
+            std::io::stdin().read_line(&mut token)?;
+            // A line typed or piped with echo ends in a newline that is not part of the token.
+            let token = token.strip_suffix('\n').unwrap_or(&token);
+            let token = token.strip_suffix('\r').unwrap_or(token);
+            anyhow::ensure!(!token.is_empty(), "no token on standard input: printf %s \"$TOKEN\" | wasmconnect tenants hash-token");
+            println!("{}", wasmconnect::tenancy::hash_token(token));
+            Ok(())
+        }
         Command::Produce { topic, key_separator, url } => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -252,6 +279,14 @@ fn kafka_backend(args: &DistributedArgs, properties: &mut WorkerProperties) -> a
 async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Backend, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     // Command-line flags win over the properties file, which wins over the defaults.
     let port = args.rest_port.or(properties.rest_port).unwrap_or(8083);
+    let tenants = match properties.tenants_file(args.tenants_file)? {
+        Some(file) => {
+            let tenants = Tenants::load(&file)?;
+            tracing::info!(file = %file.display(), "rest.auth=tenants: every REST call needs a bearer token");
+            Some(Arc::new(tenants))
+        }
+        None => None,
+    };
     let mut plugin_path = args.plugin_path;
     plugin_path.extend(properties.plugin_path);
     let worker_config = properties.worker_config;
@@ -273,6 +308,7 @@ async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Bac
         },
         loggers: Some(loggers),
         backend,
+        tenants,
     };
     let worker = Standalone::start(config).await?;
     tracing::info!("worker started; stop it with Ctrl-C (or SIGTERM)");

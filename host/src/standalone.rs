@@ -17,6 +17,7 @@ use crate::herder::config_store::ConfigStore;
 use crate::herder::status::StatusStore;
 use crate::rest::{AppState, router};
 use crate::runtime::{PluginRegistry, Runtime, WorkerLimits};
+use crate::tenancy::Tenants;
 use crate::worker::WorkerContext;
 use crate::worker::offsets::{GroupOffsets, KafkaGroupOffsets, LogGroupOffsets, SourceOffsets};
 
@@ -34,6 +35,9 @@ pub struct StandaloneConfig {
     pub loggers: Option<Arc<crate::loggers::LogLevels>>,
     /// Where the topics live.
     pub backend: Backend,
+    /// `rest.auth=tenants`: every REST call needs a token of these tenants or an admin's.
+    /// Without it anyone who reaches the port may do anything, as in Kafka Connect.
+    pub tenants: Option<Arc<Tenants>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -152,12 +156,14 @@ impl Storage {
 }
 
 /// What a Kafka Connect worker `.properties` file says that matters here: `rest.port` (or
-/// the port of the first of `listeners`), `plugin.path`, and everything else (converters and
-/// the like) as worker config.
+/// the port of the first of `listeners`), `plugin.path`, `rest.auth` with
+/// `rest.auth.tenants.file`, and everything else (converters and the like) as worker config.
 #[derive(Debug, Default, PartialEq)]
 pub struct WorkerProperties {
     pub rest_port: Option<u16>,
     pub plugin_path: Vec<PathBuf>,
+    rest_auth: Option<String>,
+    tenants_file: Option<PathBuf>,
     pub worker_config: BTreeMap<String, String>,
 }
 
@@ -178,7 +184,25 @@ impl WorkerProperties {
             .remove("plugin.path")
             .map(|p| p.split(',').map(|p| PathBuf::from(p.trim())).filter(|p| !p.as_os_str().is_empty()).collect())
             .unwrap_or_default();
-        WorkerProperties { rest_port, plugin_path, worker_config }
+        let rest_auth = worker_config.remove("rest.auth").map(|a| a.trim().to_owned());
+        let tenants_file = worker_config.remove("rest.auth.tenants.file").map(|f| PathBuf::from(f.trim()));
+        WorkerProperties { rest_port, plugin_path, rest_auth, tenants_file, worker_config }
+    }
+
+    /// The tenants file when REST authentication is on: `rest.auth=tenants` needs one, from
+    /// `rest.auth.tenants.file` or the `--tenants-file` flag (which wins, and turns it on).
+    pub fn tenants_file(&self, flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+        let file = flag.clone().or_else(|| self.tenants_file.clone());
+        match (self.rest_auth.as_deref(), file) {
+            (None | Some("tenants"), Some(file)) => Ok(Some(file)),
+            (Some("none"), Some(file)) if flag.is_some() => Ok(Some(file)),
+            (None | Some("none"), None) => Ok(None),
+            (Some("none"), Some(_)) => anyhow::bail!("rest.auth=none contradicts rest.auth.tenants.file: remove one of them"),
+            (Some("tenants"), None) => {
+                anyhow::bail!("rest.auth=tenants needs a tenants file: set rest.auth.tenants.file or pass --tenants-file")
+            }
+            (Some(other), _) => anyhow::bail!("rest.auth={other} is not known: use tenants (bearer tokens from a tenants file) or none"),
+        }
     }
 }
 
@@ -200,12 +224,21 @@ impl Standalone {
             .await
             .with_context(|| format!("cannot listen on {} (is another worker running? use --rest-port)", config.listen))?;
         let addr = listener.local_addr()?;
+        if config.tenants.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the REST API has no authentication (rest.auth is not set) and listens beyond this machine: anyone who \
+                 reaches the port can create connectors and read topics. Set rest.auth=tenants with a tenants file, \
+                 or listen on 127.0.0.1 (--rest-host)"
+            );
+        }
         let tokio = tokio::runtime::Handle::current();
         let loggers = config.loggers.clone();
+        let tenants = config.tenants.clone();
         let (herder, log, membership) = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
         crate::herder::spawn_reconfiguration_monitor(&herder);
         let (stop_server, stopped) = oneshot::channel();
-        let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers });
+        let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers, tenants });
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await
         });
@@ -262,6 +295,7 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         tokio,
         worker_config: config.worker_config,
         metrics: Arc::new(crate::metrics::Metrics::default()),
+        tenants: config.tenants,
     });
     let configs = ConfigStore::new(log.clone(), topics.config.name.clone());
     let Backend::Kafka(kafka) = backend else {
@@ -325,5 +359,19 @@ mod tests {
         assert!(!properties.worker_config.contains_key("listeners"));
         let rest_port = WorkerProperties::from_map([("rest.port".to_owned(), "8084".to_owned())].into());
         assert_eq!(rest_port.rest_port, Some(8084));
+    }
+
+    #[test]
+    fn rest_auth_takes_a_tenants_file_from_the_properties_or_the_flag() {
+        let properties = |pairs: &[(&str, &str)]| WorkerProperties::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let flag = Some(PathBuf::from("/flag.toml"));
+        assert_eq!(properties(&[]).tenants_file(None).unwrap(), None);
+        assert_eq!(properties(&[]).tenants_file(flag.clone()).unwrap(), flag);
+        let file = properties(&[("rest.auth", "tenants"), ("rest.auth.tenants.file", "/etc/t.toml")]);
+        assert_eq!(file.tenants_file(None).unwrap(), Some(PathBuf::from("/etc/t.toml")));
+        assert_eq!(file.tenants_file(flag.clone()).unwrap(), flag);
+        assert!(!file.worker_config.contains_key("rest.auth"));
+        assert!(properties(&[("rest.auth", "tenants")]).tenants_file(None).is_err());
+        assert!(properties(&[("rest.auth", "basic")]).tenants_file(flag).is_err());
     }
 }

@@ -39,6 +39,7 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         limits: WorkerLimits::with_defaults(TaskLimits::default()),
         loggers: None,
         backend: Default::default(),
+        tenants: None,
     }
 }
 
@@ -53,11 +54,17 @@ pub async fn start_worker_with(config: StandaloneConfig) -> Standalone {
 pub struct Api {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Authorization: Bearer ...` to a worker with `rest.auth=tenants`.
+    token: Option<String>,
 }
 
 impl Api {
     pub fn new(worker: &Standalone) -> Api {
-        Api { base: format!("http://{}", worker.rest_addr()), http: reqwest::Client::new() }
+        Api { base: format!("http://{}", worker.rest_addr()), http: reqwest::Client::new(), token: None }
+    }
+
+    pub fn with_token(worker: &Standalone, token: &str) -> Api {
+        Api { token: Some(token.to_owned()), ..Api::new(worker) }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -105,6 +112,10 @@ impl Api {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.expect("the worker answers");
         let status = response.status().as_u16();
         let body = response.bytes().await.unwrap();

@@ -19,6 +19,9 @@ use crate::rest::topics::TextRecord;
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// `WASMCONNECT_TOKEN`, for a worker with `rest.auth=tenants`. Not a flag, so that it
+    /// stays out of shell history and process listings.
+    token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,7 +39,16 @@ pub struct ConsumeOptions {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        Client { base: base.trim_end_matches('/').to_owned(), http: reqwest::Client::new() }
+        let token = std::env::var("WASMCONNECT_TOKEN").ok().filter(|t| !t.is_empty());
+        Client { base: base.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), token }
+    }
+
+    fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, url);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
@@ -50,7 +62,7 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> anyhow::Result<T> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        let mut request = self.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -118,7 +130,7 @@ impl Client {
 
     async fn send(&self, topic: &str, records: Vec<TextRecord>) -> anyhow::Result<usize> {
         let url = format!("{}/topics/{}/records", self.base, encode(topic));
-        let response = self.http.post(&url).json(&records).send().await.with_context(|| format!("cannot reach the worker at {}", self.base))?;
+        let response = self.request(reqwest::Method::POST, url).json(&records).send().await.with_context(|| format!("cannot reach the worker at {}", self.base))?;
         let written: Vec<TextRecord> = decode(response).await?;
         Ok(written.len())
     }

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::auth::AdminOnly;
 use super::{ApiError, AppState, JsonBody, Path};
 use crate::loggers::{LEVELS, LogLevels, ROOT, check_name};
 
@@ -42,7 +43,7 @@ fn levels(state: &AppState) -> Result<&Arc<LogLevels>, ApiError> {
 
 #[utoipa::path(get, path = "/admin/loggers", tag = "admin", summary = "Loggers that have a level of their own",
     responses((status = 200, body = BTreeMap<String, Level>), (status = 404, body = ErrorBody)))]
-async fn list(State(state): State<AppState>) -> Result<Json<BTreeMap<String, Level>>, ApiError> {
+async fn list(_: AdminOnly, State(state): State<AppState>) -> Result<Json<BTreeMap<String, Level>>, ApiError> {
     let levels = levels(&state)?.levels();
     Ok(Json(levels.into_iter().map(|(logger, level)| (logger, Level { level })).collect()))
 }
@@ -51,7 +52,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<BTreeMap<String, Lev
 #[utoipa::path(get, path = "/admin/loggers/{logger}", tag = "admin", summary = "A logger's level",
     params(("logger" = String, Path, pattern = "^[A-Za-z0-9_:.-]+$", description = "A module path such as `wasmconnect::worker`, or `root`")),
     responses((status = 200, body = Level), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn level(State(state): State<AppState>, Path(logger): Path<String>) -> Result<Json<Level>, ApiError> {
+async fn level(_: AdminOnly, State(state): State<AppState>, Path(logger): Path<String>) -> Result<Json<Level>, ApiError> {
     check_name(&logger).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let levels = levels(&state)?.levels();
     let level = levels.get(&logger).or_else(|| levels.get(ROOT)).cloned().unwrap_or_default();
@@ -67,6 +68,7 @@ async fn level(State(state): State<AppState>, Path(logger): Path<String>) -> Res
         (status = 404, body = ErrorBody),
     ))]
 async fn set_level(
+    _: AdminOnly,
     State(state): State<AppState>,
     Path(logger): Path<String>,
     JsonBody(request): JsonBody<Level>,

@@ -11,8 +11,10 @@ use utoipa_axum::routes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::check_owner;
 use super::error::ErrorBody;
 use super::{ApiError, AppState, JsonBody, Path, Query, blocking};
+use crate::tenancy::{Caller, OWNER_KEY, admit};
 use crate::herder::config_store::{Config, TargetState};
 use crate::herder::{ConnectorInfo, ConnectorOffsets, ConnectorStatus, TaskId, TaskStatus};
 
@@ -125,12 +127,13 @@ struct ActiveTopics {
 #[utoipa::path(get, path = "/connectors", tag = "connectors", summary = "List connectors",
     params(("expand" = Option<Vec<Expand>>, Query, description = "Add each connector's status and/or info", explode)),
     responses((status = 200, body = ConnectorList), (status = 400, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<ConnectorList>, ApiError> {
+async fn list(State(state): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> Result<Json<ConnectorList>, ApiError> {
     let expand = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "expand")
         .map(|(_, v)| Expand::parse(&v))
         .collect::<Result<Vec<_>, _>>()?;
-    let names = state.herder.connector_names();
+    let mut names = state.herder.connector_names();
+    names.retain(|name| check_owner(&state.herder, &caller, name).is_ok());
     if expand.is_empty() {
         return Ok(Json(ConnectorList::Names(names)));
     }
@@ -150,7 +153,7 @@ async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resul
         (status = 400, description = "Invalid name or config", body = ErrorBody),
         (status = 409, description = "A connector of that name exists", body = ErrorBody),
     ))]
-async fn create(State(state): State<AppState>, JsonBody(request): JsonBody<CreateRequest>) -> Result<Response, ApiError> {
+async fn create(State(state): State<AppState>, caller: Caller, JsonBody(request): JsonBody<CreateRequest>) -> Result<Response, ApiError> {
     let config = request.config.ok_or_else(|| {
         ApiError::BadRequest("the request needs \"config\": {\"name\":\"...\",\"config\":{\"connector.class\":\"...\",...}}".into())
     })?;
@@ -160,6 +163,8 @@ async fn create(State(state): State<AppState>, JsonBody(request): JsonBody<Creat
         Some(InitialState::Paused) => TargetState::Paused,
         Some(InitialState::Stopped) => TargetState::Stopped,
     };
+    let _changing = caller.changing().await;
+    let config = admit(&state.herder, &caller, &name, config)?;
     let info = blocking(move || Ok(state.herder.create(&name, config, target)?)).await?;
     let location = format!("/connectors/{}", url::form_urlencoded::byte_serialize(info.name.as_bytes()).collect::<String>());
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(info)).into_response())
@@ -168,14 +173,16 @@ async fn create(State(state): State<AppState>, JsonBody(request): JsonBody<Creat
 #[utoipa::path(get, path = "/connectors/{name}", tag = "connectors", summary = "A connector's config and tasks",
     params(("name" = String, Path)),
     responses((status = 200, body = ConnectorInfo), (status = 404, body = ErrorBody)))]
-async fn info(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ConnectorInfo>, ApiError> {
+async fn info(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<ConnectorInfo>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     Ok(Json(state.herder.info(&name)?))
 }
 
 #[utoipa::path(get, path = "/connectors/{name}/config", tag = "connectors", summary = "A connector's config",
     params(("name" = String, Path)),
     responses((status = 200, body = Config), (status = 404, body = ErrorBody)))]
-async fn config(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Config>, ApiError> {
+async fn config(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Config>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     Ok(Json(state.herder.config(&name)?))
 }
 
@@ -189,9 +196,12 @@ async fn config(State(state): State<AppState>, Path(name): Path<String>) -> Resu
     ))]
 async fn put_config(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     JsonBody(config): JsonBody<Config>,
 ) -> Result<Response, ApiError> {
+    let _changing = caller.changing().await;
+    let config = admit(&state.herder, &caller, &name, config)?;
     let (info, created) = blocking(move || Ok(state.herder.put_config(&name, config)?)).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(info)).into_response())
@@ -204,23 +214,40 @@ async fn put_config(
     responses((status = 200, body = ConnectorInfo), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn patch_config(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
-    JsonBody(patch): JsonBody<BTreeMap<String, Option<String>>>,
+    JsonBody(mut patch): JsonBody<BTreeMap<String, Option<String>>>,
 ) -> Result<Json<ConnectorInfo>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
+    let _changing = caller.changing().await;
+    if let Caller::Tenant(tenant) = &caller {
+        // A tenant's connector stays its own: the patched config is checked like a new one.
+        let mut patched = state.herder.config(&name)?;
+        for (key, value) in &patch {
+            match value {
+                Some(value) => patched.insert(key.clone(), value.clone()),
+                None => patched.remove(key),
+            };
+        }
+        admit(&state.herder, &caller, &name, patched)?;
+        patch.insert(OWNER_KEY.to_owned(), Some(tenant.name.clone()));
+    }
     Ok(Json(blocking(move || Ok(state.herder.patch_config(&name, patch)?)).await?))
 }
 
 #[utoipa::path(get, path = "/connectors/{name}/status", tag = "connectors", summary = "The state of a connector and its tasks",
     params(("name" = String, Path)),
     responses((status = 200, body = ConnectorStatus), (status = 404, body = ErrorBody)))]
-async fn status(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ConnectorStatus>, ApiError> {
+async fn status(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<ConnectorStatus>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     Ok(Json(state.herder.status(&name)?))
 }
 
 #[utoipa::path(get, path = "/connectors/{name}/tasks", tag = "connectors", summary = "A connector's tasks and their configs",
     params(("name" = String, Path)),
     responses((status = 200, body = Vec<TaskInfo>), (status = 404, body = ErrorBody)))]
-async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Vec<TaskInfo>>, ApiError> {
+async fn tasks(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Vec<TaskInfo>>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     let tasks = state.herder.task_configs(&name)?;
     Ok(Json(
         (0..)
@@ -235,8 +262,10 @@ async fn tasks(State(state): State<AppState>, Path(name): Path<String>) -> Resul
     responses((status = 200, body = TaskStatus), (status = 404, body = ErrorBody)))]
 async fn task_status(
     State(state): State<AppState>,
+    caller: Caller,
     Path((name, task)): Path<(String, u32)>,
 ) -> Result<Json<TaskStatus>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     let status = state.herder.status(&name)?;
     let task = status
         .tasks
@@ -250,7 +279,8 @@ async fn task_status(
     summary = "Each task's config, keyed by `<name>-<task>`",
     params(("name" = String, Path)),
     responses((status = 200, body = BTreeMap<String, Config>), (status = 404, body = ErrorBody)))]
-async fn tasks_config(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<BTreeMap<String, Config>>, ApiError> {
+async fn tasks_config(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<BTreeMap<String, Config>>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     let tasks = state.herder.task_configs(&name)?;
     Ok(Json(tasks.into_iter().enumerate().map(|(task, config)| (format!("{name}-{task}"), config)).collect()))
 }
@@ -258,7 +288,8 @@ async fn tasks_config(State(state): State<AppState>, Path(name): Path<String>) -
 #[utoipa::path(delete, path = "/connectors/{name}", tag = "connectors", summary = "Stop and delete a connector",
     params(("name" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
-async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.delete(&name)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -266,7 +297,8 @@ async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Resu
 #[utoipa::path(put, path = "/connectors/{name}/pause", tag = "connectors", summary = "Pause a connector and its tasks",
     params(("name" = String, Path)),
     responses((status = 202, description = "Pausing"), (status = 404, body = ErrorBody)))]
-async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn pause(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.pause(&name)?)).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -274,7 +306,8 @@ async fn pause(State(state): State<AppState>, Path(name): Path<String>) -> Resul
 #[utoipa::path(put, path = "/connectors/{name}/resume", tag = "connectors", summary = "Resume a paused or stopped connector",
     params(("name" = String, Path)),
     responses((status = 202, description = "Resuming"), (status = 404, body = ErrorBody)))]
-async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn resume(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.resume(&name)?)).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -283,7 +316,8 @@ async fn resume(State(state): State<AppState>, Path(name): Path<String>) -> Resu
     summary = "Stop a connector: its tasks are shut down, and its offsets may then be changed",
     params(("name" = String, Path)),
     responses((status = 204, description = "Stopped"), (status = 404, body = ErrorBody)))]
-async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn stop(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.stop(&name)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -300,9 +334,11 @@ async fn stop(State(state): State<AppState>, Path(name): Path<String>) -> Result
     ))]
 async fn restart(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     Query(params): Query<RestartParams>,
 ) -> Result<Response, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     let detailed = params.include_tasks.is_some() || params.only_failed.is_some();
     let include_tasks = params.include_tasks.unwrap_or(false);
     let only_failed = params.only_failed.unwrap_or(false);
@@ -320,8 +356,10 @@ async fn restart(
     responses((status = 204, description = "Restarted"), (status = 404, body = ErrorBody)))]
 async fn restart_task(
     State(state): State<AppState>,
+    caller: Caller,
     Path((name, task)): Path<(String, u32)>,
 ) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.restart_task(&name, task)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -329,7 +367,8 @@ async fn restart_task(
 #[utoipa::path(get, path = "/connectors/{name}/offsets", tag = "offsets", summary = "A connector's committed offsets",
     params(("name" = String, Path)),
     responses((status = 200, body = ConnectorOffsets), (status = 404, body = ErrorBody)))]
-async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ConnectorOffsets>, ApiError> {
+async fn offsets(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<ConnectorOffsets>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     Ok(Json(state.herder.offsets(&name)?))
 }
 
@@ -343,9 +382,11 @@ async fn offsets(State(state): State<AppState>, Path(name): Path<String>) -> Res
     ))]
 async fn alter_offsets(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     JsonBody(request): JsonBody<ConnectorOffsets>,
 ) -> Result<Json<Message>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.alter_offsets(&name, Some(request.offsets))?)).await?;
     Ok(Json(Message { message: "The offsets of the connector have been changed; they apply when it is resumed" }))
 }
@@ -353,7 +394,8 @@ async fn alter_offsets(
 #[utoipa::path(delete, path = "/connectors/{name}/offsets", tag = "offsets", summary = "Reset a STOPPED connector's offsets",
     params(("name" = String, Path)),
     responses((status = 200, body = Message), (status = 400, description = "Not STOPPED", body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Message>, ApiError> {
+async fn reset_offsets(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Message>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     blocking(move || Ok(state.herder.alter_offsets(&name, None)?)).await?;
     Ok(Json(Message { message: "The offsets of the connector have been reset; it starts from the beginning when resumed" }))
 }
@@ -361,7 +403,8 @@ async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) 
 #[utoipa::path(get, path = "/connectors/{name}/topics", tag = "connectors", summary = "The topics a connector has used",
     params(("name" = String, Path)),
     responses((status = 200, body = BTreeMap<String, ActiveTopics>), (status = 404, body = ErrorBody)))]
-async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<BTreeMap<String, ActiveTopics>>, ApiError> {
+async fn topics(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<BTreeMap<String, ActiveTopics>>, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     let topics = state.herder.active_topics(&name)?;
     Ok(Json(BTreeMap::from([(name, ActiveTopics { topics })])))
 }
@@ -369,7 +412,8 @@ async fn topics(State(state): State<AppState>, Path(name): Path<String>) -> Resu
 #[utoipa::path(put, path = "/connectors/{name}/topics/reset", tag = "connectors", summary = "Forget the topics a connector has used",
     params(("name" = String, Path)),
     responses((status = 202, description = "Reset"), (status = 404, body = ErrorBody)))]
-async fn reset_topics(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn reset_topics(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    check_owner(&state.herder, &caller, &name)?;
     state.herder.reset_topics(&name)?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -2,13 +2,19 @@
 //! `{"error_code":<HTTP status>,"message":"..."}`.
 
 use axum::Json;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::herder::HerderError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// No bearer token, or one the worker does not know (`rest.auth=tenants`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A tenant's token on an admin's endpoint.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -26,6 +32,8 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -54,7 +62,12 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        (status, Json(ErrorBody { error_code: status.as_u16(), message: self.to_string() })).into_response()
+        let mut response = (status, Json(ErrorBody { error_code: status.as_u16(), message: self.to_string() })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 says which scheme to use.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wasmconnect\""));
+        }
+        response
     }
 }
 

@@ -2,6 +2,7 @@
 //! consume and produce without a Kafka client).
 
 mod admin;
+mod auth;
 mod connectors;
 mod error;
 mod openapi;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub log: Arc<dyn TopicLog>,
     /// Run-time log levels; absent when the embedding program manages logging itself.
     pub loggers: Option<Arc<crate::loggers::LogLevels>>,
+    /// With `rest.auth=tenants`, whose tokens are accepted.
+    pub tenants: Option<Arc<crate::tenancy::Tenants>>,
 }
 
 /// Request bodies above this are refused with 413: a connector config is a few KiB.
@@ -50,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .with_state(state)
 }
 
@@ -88,7 +92,7 @@ async fn health() -> Json<Health> {
 /// Prometheus scrapes this: the OpenMetrics text format.
 #[utoipa::path(get, path = "/metrics", tag = "worker", summary = "Task and plugin metrics for Prometheus",
     responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
+async fn metrics(_: auth::AdminOnly, axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.herder.metrics().encode(),

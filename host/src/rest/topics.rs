@@ -11,6 +11,7 @@ use wasmconnect_log::{ProducerRecord, TopicPartition};
 
 use super::error::ErrorBody;
 use super::{ApiError, AppState, JsonBody, Path, Query, blocking};
+use crate::tenancy::Caller;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list)).routes(routes!(describe)).routes(routes!(read, produce))
@@ -18,8 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/topics", tag = "topics", summary = "Topic names",
     responses((status = 200, body = Vec<String>)))]
-async fn list(State(state): State<AppState>) -> Json<Vec<String>> {
-    Json(state.log.topics())
+async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<String>> {
+    Json(state.log.topics().into_iter().filter(|topic| caller.sees_topic(topic)).collect())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -32,8 +33,8 @@ struct TopicDescription {
 #[utoipa::path(get, path = "/topics/{topic}", tag = "topics", summary = "A topic's partitions and end offsets",
     params(("topic" = String, Path)),
     responses((status = 200, body = TopicDescription), (status = 404, body = ErrorBody)))]
-async fn describe(State(state): State<AppState>, Path(topic): Path<String>) -> Result<Json<TopicDescription>, ApiError> {
-    let partitions = state.log.partitions(&topic).ok_or_else(|| unknown(&topic))?;
+async fn describe(State(state): State<AppState>, caller: Caller, Path(topic): Path<String>) -> Result<Json<TopicDescription>, ApiError> {
+    let partitions = partitions(&state, &caller, &topic)?;
     let end_offsets = (0..partitions)
         .map(|partition| state.log.end_offset(&TopicPartition { topic: topic.clone(), partition }))
         .collect::<Result<_, _>>()
@@ -87,10 +88,11 @@ fn header_pairs() -> utoipa::openapi::Array {
     responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn read(
     State(state): State<AppState>,
+    caller: Caller,
     Path(topic): Path<String>,
     Query(params): Query<ReadParams>,
 ) -> Result<Json<Vec<TextRecord>>, ApiError> {
-    let partitions = state.log.partitions(&topic).ok_or_else(|| unknown(&topic))?;
+    let partitions = partitions(&state, &caller, &topic)?;
     if params.partition < 0 || params.offset < 0 {
         return Err(ApiError::BadRequest(format!("partition and offset cannot be negative, not {} and {}", params.partition, params.offset)));
     }
@@ -123,9 +125,19 @@ async fn read(
     responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody)))]
 async fn produce(
     State(state): State<AppState>,
+    caller: Caller,
     Path(topic): Path<String>,
     JsonBody(records): JsonBody<Vec<TextRecord>>,
 ) -> Result<Json<Vec<TextRecord>>, ApiError> {
+    // Refused whether or not the topic exists, so this says nothing about other tenants.
+    if let Caller::Tenant(tenant) = &caller
+        && !tenant.allows_topic(&topic)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "tenant {} may write only to topics starting with {:?}, not to {topic}",
+            tenant.name, tenant.topic_prefix
+        )));
+    }
     let batch: Vec<ProducerRecord> = records
         .into_iter()
         .map(|r| ProducerRecord {
@@ -146,6 +158,11 @@ async fn produce(
     ))
 }
 
-fn unknown(topic: &str) -> ApiError {
-    ApiError::NotFound(format!("Topic {topic} does not exist"))
+/// The topic's partition count; a topic the caller may not see answers as a missing one.
+fn partitions(state: &AppState, caller: &Caller, topic: &str) -> Result<i32, ApiError> {
+    state
+        .log
+        .partitions(topic)
+        .filter(|_| caller.sees_topic(topic))
+        .ok_or_else(|| ApiError::NotFound(format!("Topic {topic} does not exist")))
 }

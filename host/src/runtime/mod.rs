@@ -19,7 +19,7 @@ use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
 pub use host::{OffsetReader, TaskContext};
 pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance, TaskSplit};
-pub use limits::{TaskLimits, WorkerLimits};
+pub use limits::{CALL_TIMEOUT_KEY, MEMORY_KEY, TaskLimits, WorkerLimits};
 pub use registry::{Plugin, PluginKind, PluginRegistry};
 pub use transform::{Step, TransformInstance, TransformRecord, Transformed};
 

@@ -20,6 +20,7 @@ use wasmconnect_log::TopicLog;
 
 use crate::herder::status::{State, StatusStore};
 use crate::runtime::{Plugin, PluginError, PluginKind, Runtime, TaskContext};
+use crate::tenancy::{Tenant, Tenants};
 
 pub use chain::{ChainSpec, TransformChain};
 pub use convert::Converters;
@@ -37,21 +38,36 @@ pub struct WorkerContext {
     /// Worker-level properties: converter defaults and the like.
     pub worker_config: BTreeMap<String, String>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// With `rest.auth=tenants`: what each tenant's connectors may reach.
+    pub tenants: Option<Arc<Tenants>>,
 }
 
 impl WorkerContext {
     /// What a plugin instance gets: its config with provider references resolved (only
     /// here, never in stored or reported configs), and its capabilities.
+    /// A tenant's connector gets only what the tenant may use, checked again here because
+    /// the plugin may have changed its task configs and the tenants file may have changed.
     pub fn task_context(&self, connector: &str, task: Option<u32>, config: &BTreeMap<String, String>) -> Result<TaskContext, String> {
+        let resolved = providers::resolve(config)?;
+        let mut limits = self.runtime.limits_for(config).map_err(|e| e.to_string())?;
+        if let Some(tenant) = self.tenant(config)? {
+            tenant.check_task(&resolved)?;
+            limits = tenant.cap(limits);
+        }
         Ok(TaskContext {
             connector: connector.to_owned(),
             task,
-            config: providers::resolve(config)?,
+            config: resolved,
             offsets: self.source_offsets.reader(connector),
             pools: self.pools.clone(),
             tokio: self.tokio.clone(),
-            limits: self.runtime.limits_for(config).map_err(|e| e.to_string())?,
+            limits,
         })
+    }
+
+    /// The tenant that owns the connector, when this worker has tenants.
+    pub fn tenant(&self, config: &BTreeMap<String, String>) -> Result<Option<Arc<Tenant>>, String> {
+        self.tenants.as_ref().map_or(Ok(None), |tenants| tenants.owner(config))
     }
 }
 

@@ -37,6 +37,14 @@ fn resolve_value(key: &str, value: &str, files: &mut HashMap<String, HashMap<Str
     Ok(out)
 }
 
+/// Whether the value refers to one of this worker's providers (`${env:...}`, `${file:...}`).
+pub fn has_reference(value: &str) -> bool {
+    value.match_indices("${").any(|(at, _)| {
+        let reference = &value[at + 2..];
+        ["env:", "file:"].iter().any(|provider| reference.starts_with(provider))
+    })
+}
+
 /// `None` for a reference to a provider this worker does not have.
 fn lookup(reference: &str, files: &mut HashMap<String, HashMap<String, String>>) -> Option<Result<String, String>> {
     let (provider, target) = reference.split_once(':')?;
@@ -90,6 +98,8 @@ mod tests {
         assert_eq!(resolved["connection.password"], "p:w");
         assert_eq!(resolved["table.name.format"], "${topic}", "not a provider reference");
         assert_eq!(resolved["odd"], "${unclosed");
+        assert!(has_reference("jdbc:mysql://${env:HOST}/app") && has_reference("${file:/x:y}"));
+        assert!(!has_reference("${topic}") && !has_reference("$env:X"));
     }
 
     #[test]

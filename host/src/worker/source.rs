@@ -10,6 +10,7 @@ use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
+use crate::tenancy::Tenant;
 
 /// The shortest pause after a poll that returned nothing, whatever the plugin asks for, so a
 /// plugin that keeps answering "nothing yet, poll again" cannot spin a core.
@@ -27,6 +28,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
     let mut chain = TransformChain::start(ctx, spec)?;
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
+    let tenant = ctx.tenant(&spec.config)?;
     let mut instance = ctx.runtime.source(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     if !start_plugin(ctx, spec, stop, || instance.start())? {
         return Ok(());
@@ -40,7 +42,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         metrics: &metrics,
         retries: Retries::new(ctx, spec, "poll"),
     };
-    let result = pipeline(ctx, spec, stop, &mut polling, &converters);
+    let result = pipeline(ctx, spec, stop, &mut polling, &converters, tenant.as_deref());
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
     }
@@ -51,7 +53,14 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
 /// the source overlaps with the log's fsync. Batches stay in order; at most one waits. When
 /// the task stops, every polled batch is appended before the plugin is stopped; after a
 /// crash, a polled batch that was not appended was not committed either, and is read again.
-fn pipeline(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal, polling: &mut Polling, converters: &Converters) -> Result<(), String> {
+fn pipeline(
+    ctx: &WorkerContext,
+    spec: &TaskSpec,
+    stop: &StopSignal,
+    polling: &mut Polling,
+    converters: &Converters,
+    tenant: Option<&Tenant>,
+) -> Result<(), String> {
     let polling_metrics = polling.metrics;
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
@@ -59,7 +68,7 @@ fn pipeline(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal, polling: &m
             .name(format!("{}-{}-append", spec.connector, spec.id))
             .spawn_scoped(scope, move || {
                 for records in received {
-                    write(ctx, spec, records, converters, polling_metrics)?;
+                    write(ctx, spec, records, converters, polling_metrics, tenant)?;
                 }
                 Ok(())
             })
@@ -161,11 +170,27 @@ fn poll_until_stopped(
     Ok(())
 }
 
-fn write(ctx: &WorkerContext, spec: &TaskSpec, polled: Polled, converters: &Converters, metrics: &TaskMetrics) -> Result<(), String> {
+fn write(
+    ctx: &WorkerContext,
+    spec: &TaskSpec,
+    polled: Polled,
+    converters: &Converters,
+    metrics: &TaskMetrics,
+    tenant: Option<&Tenant>,
+) -> Result<(), String> {
     let (connector, task) = (spec.connector.as_str(), spec.id);
     let Polled { records, offsets: latest } = polled;
     let mut batch = Vec::with_capacity(records.len() + latest.len());
     for record in records {
+        // Checked here, after the transforms, because a router (RegexRouter, TimestampRouter)
+        // or the plugin itself decides the topic; the whole batch stays unwritten.
+        if let Some(tenant) = tenant.filter(|t| !t.allows_topic(&record.topic)) {
+            return Err(format!(
+                "a record is for topic {:?}, but tenant {}'s connectors may write only to topics starting with {:?}; \
+                 nothing of this batch was written. Change the connector's topic settings or its transforms.",
+                record.topic, tenant.name, tenant.topic_prefix
+            ));
+        }
         batch.push(produce(record, converters)?);
     }
     let json = |text: &str, what: &str| {
