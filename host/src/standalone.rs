@@ -140,13 +140,15 @@ impl Storage {
                 let topics = &kafka.topics;
                 for topic in [&topics.config, &topics.offsets, &topics.status, &topics.assignment] {
                     let compacted = topic.name != topics.assignment.name;
-                    let created = log.create_topic_with(
-                        &topic.name,
-                        TopicConfig { partitions: topic.partitions, compacted },
-                        topic.replication_factor,
-                    )?;
-                    if created {
-                        tracing::info!(topic = %topic.name, partitions = topic.partitions, "created internal topic");
+                    let config = TopicConfig { partitions: topic.partitions, compacted };
+                    match log.create_topic_with(&topic.name, config, topic.replication_factor) {
+                        Ok(true) => tracing::info!(topic = %topic.name, partitions = topic.partitions, "created internal topic"),
+                        Ok(false) => {}
+                        // As Kafka Connect does, an existing topic is used as it is.
+                        Err(wasmconnect_log::LogError::PartitionMismatch(name, partitions)) => {
+                            tracing::warn!(topic = %name, partitions, configured = topic.partitions, "the internal topic exists with another partition count; using it as it is")
+                        }
+                        Err(e) => return Err(e.into()),
                     }
                 }
                 Ok(Storage { group_offsets: Arc::new(KafkaGroupOffsets(log.clone())), log, topics: kafka.topics.clone() })

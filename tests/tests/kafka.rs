@@ -103,3 +103,48 @@ async fn the_reference_scenario_runs_on_kafka_and_survives_a_restart() {
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_pauses_the_tasks_and_they_recover_without_loss() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    // librdkafka's mock cluster cannot create topics through the admin API.
+    let topics = InternalTopics::default();
+    for topic in [&topics.config, &topics.offsets, &topics.status, &topics.assignment] {
+        cluster.create_topic(&topic.name, topic.partitions, 1).unwrap();
+    }
+    cluster.create_topic("my_topic_users", 1, 1).unwrap();
+    let db = TestDb::create("kafkaoutage").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut options = KafkaOptions::new(cluster.bootstrap_servers());
+    options.request_timeout = Duration::from_secs(10);
+    let backend = Backend::Kafka(KafkaBackend { options, topics, group_id: "connect-cluster".into() });
+    let worker = start_worker_with(StandaloneConfig { backend, ..worker_config(data.path()) }).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.post("/connectors", &source_config(&db)).await.0, 201);
+    assert_eq!(api.post("/connectors", &sink_config(&db)).await.0, 201);
+    for i in 1..=3 {
+        db.exec(&format!("INSERT INTO users (user_id, pwd) VALUES ('u{i}', 'p{i}')")).await;
+    }
+    eventually("3 rows in the sink table", WAIT, || async { (db.count("my_topic_users").await == Some(3)).then_some(()) }).await;
+
+    // The only broker is down for 30 s while rows keep coming.
+    cluster.broker_down(1).unwrap();
+    for i in 4..=6 {
+        db.exec(&format!("INSERT INTO users (user_id, pwd) VALUES ('u{i}', 'p{i}')")).await;
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(db.count("my_topic_users").await, Some(3), "nothing reaches the sink through a broker that is down");
+    cluster.broker_up(1).unwrap();
+
+    eventually("6 rows in the sink table", Duration::from_secs(120), || async { (db.count("my_topic_users").await == Some(6)).then_some(()) })
+        .await;
+    let (_, status) = api.get("/connectors?expand=status").await;
+    for connector in ["my-source-connect", "my-sink-connect"] {
+        assert_eq!(status[connector]["status"]["tasks"][0]["state"], "RUNNING", "{status}");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink_ids(&db).await, vec![1, 2, 3, 4, 5, 6], "every row once, none lost");
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

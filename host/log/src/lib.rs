@@ -77,6 +77,14 @@ pub enum LogError {
     Kafka(String),
 }
 
+impl LogError {
+    /// A failure that waiting may cure: the Kafka cluster is unreachable or busy. Errors of
+    /// the embedded log (bad data, a failed disk) are not.
+    pub fn is_retriable(&self) -> bool {
+        matches!(self, LogError::Kafka(_))
+    }
+}
+
 pub trait TopicLog: Send + Sync + 'static {
     /// Appends all records atomically: after a crash at any point either all of them are
     /// visible or none. Missing topics are created. Returns (partition, offset) per record.

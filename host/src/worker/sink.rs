@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ConsumerRecord, ProducerRecord, TopicPartition};
+use wasmconnect_log::{ConsumerRecord, LogError, ProducerRecord, TopicPartition};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
@@ -70,10 +70,22 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
 
 impl SinkTask<'_> {
     fn consume_until_stopped(&mut self, instance: &mut SinkInstance, stop: &StopSignal) -> Result<(), String> {
+        // A topic log that cannot be read (a Kafka broker that is down) is waited out.
+        let mut reads = Retries::new(self.ctx, self.spec, "reading the topics");
         while !stop.stopped() {
             let seen = self.ctx.log.append_count();
             self.assign_partitions();
-            let records = self.fetch()?;
+            let records = match self.fetch() {
+                Ok(records) => {
+                    reads.succeeded();
+                    records
+                }
+                Err(e) if e.is_retriable() => {
+                    stop.wait(reads.failed(&e.to_string())?);
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
             if records.is_empty() {
                 self.ctx.log.wait_for_append(seen, IDLE_WAIT);
                 continue;
@@ -98,14 +110,14 @@ impl SinkTask<'_> {
         }
     }
 
-    fn fetch(&self) -> Result<Vec<ConsumerRecord>, String> {
+    fn fetch(&self) -> Result<Vec<ConsumerRecord>, LogError> {
         let mut records = Vec::new();
         for (tp, position) in &self.positions {
             let room = MAX_BATCH - records.len();
             if room == 0 {
                 break;
             }
-            records.extend(self.ctx.log.read(tp, *position, room).map_err(|e| e.to_string())?);
+            records.extend(self.ctx.log.read(tp, *position, room)?);
         }
         Ok(records)
     }
@@ -277,11 +289,20 @@ impl SinkTask<'_> {
             .map_err(|e| format!("{message}; writing it to the dead-letter queue {topic} failed too: {e}"))
     }
 
+    /// Commits the positions after a put, retrying while the store is unavailable: the
+    /// records are in the sink already, so giving up would only make them come again.
     fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
         let positions: Vec<(TopicPartition, i64)> = next.into_iter().collect();
-        let committed = self.ctx.group_offsets.commit(&self.group, &positions);
-        self.metrics.committed(committed.is_ok());
-        committed.map_err(|e| format!("cannot commit the positions of {}: {e}", self.group))?;
+        let mut retries = Retries::new(self.ctx, self.spec, "committing the positions");
+        loop {
+            let committed = self.ctx.group_offsets.commit(&self.group, &positions);
+            self.metrics.committed(committed.is_ok());
+            match committed {
+                Ok(()) => break,
+                Err(e) => std::thread::sleep(retries.failed(&format!("cannot commit the positions of {}: {e:#}", self.group))?),
+            }
+        }
+        retries.succeeded();
         self.positions.extend(positions);
         Ok(())
     }

@@ -31,6 +31,8 @@ use crate::{ConsumerRecord, LogError, ProducerRecord, TopicConfig, TopicLog, Top
 /// How often a waiting sink looks at the brokers again: appends by other workers and
 /// other clients raise no local signal.
 const REMOTE_APPEND_CHECK: Duration = Duration::from_millis(100);
+/// librdkafka retries a batch itself until `message.timeout.ms` (5 minutes by default).
+const DELIVERY_WAIT: Duration = Duration::from_secs(300);
 /// How long a topic's partition count is trusted before the metadata is asked again (new
 /// partitions are picked up this late).
 const METADATA_MAX_AGE: Duration = Duration::from_secs(1);
@@ -101,6 +103,13 @@ impl KafkaLog {
         if config.partitions < 1 {
             return Err(LogError::InvalidPartitionCount(config.partitions));
         }
+        // Existing topics need no admin request (which some clusters refuse to clients).
+        if let Some(partitions) = self.topic_partitions(name)? {
+            return match partitions == config.partitions {
+                true => Ok(false),
+                false => Err(LogError::PartitionMismatch(name.to_owned(), partitions)),
+            };
+        }
         let mut topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(replication_factor));
         if config.compacted {
             topic = topic.set("cleanup.policy", "compact");
@@ -151,8 +160,23 @@ impl KafkaLog {
     }
 
     /// Creates the topics a batch names that do not exist yet (Kafka Connect's sources rely
-    /// on the broker or on topic creation rules; here the first append creates them).
+    /// on the broker or on topic creation rules; here the first append creates them). While
+    /// the brokers cannot be reached it keeps trying, as long as librdkafka would keep trying
+    /// to deliver the records themselves.
     fn ensure_topics(&self, records: &[ProducerRecord]) -> Result<(), LogError> {
+        let deadline = Instant::now() + DELIVERY_WAIT;
+        loop {
+            match self.create_missing_topics(records) {
+                Err(LogError::Kafka(e)) if Instant::now() < deadline => {
+                    tracing::warn!("cannot look up or create the topics to write to, retrying: {e}");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn create_missing_topics(&self, records: &[ProducerRecord]) -> Result<(), LogError> {
         let missing: HashSet<&str> = {
             let known = self.known.lock().unwrap();
             records.iter().map(|r| r.topic.as_str()).filter(|t| !known.contains_key(*t)).collect()
@@ -200,9 +224,7 @@ impl TopicLog for KafkaLog {
             return Ok(Vec::new());
         }
         self.ensure_topics(&records)?;
-        // librdkafka retries a batch itself until `delivery.timeout.ms` (2 minutes by
-        // default); the wait only needs to outlast that.
-        let positions = produce::send_all(&self.producer, &records, Duration::from_secs(600))?;
+        let positions = produce::send_all(&self.producer, &records, DELIVERY_WAIT * 2)?;
         self.appends.fetch_add(1, Ordering::SeqCst);
         self.appended.1.notify_all();
         Ok(positions)
