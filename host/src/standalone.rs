@@ -298,6 +298,10 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         worker_config: config.worker_config,
         metrics: Arc::new(crate::metrics::Metrics::default()),
         tenants: config.tenants,
+        kafka: match &backend {
+            Backend::Kafka(kafka) => Some(kafka.options.clone()),
+            Backend::Embedded => None,
+        },
     });
     let configs = ConfigStore::new(log.clone(), topics.config.name.clone());
     let Backend::Kafka(kafka) = backend else {

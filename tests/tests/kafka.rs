@@ -148,3 +148,38 @@ async fn a_broker_outage_pauses_the_tasks_and_they_recover_without_loss() {
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_gets_its_own_producer_with_producer_override_settings() {
+    let broker = Tansu::start();
+    let db = TestDb::create("kafkaoverride").await;
+    db.exec(USERS_DDL).await;
+    db.exec("INSERT INTO users (user_id, pwd) VALUES ('alice', 'secret')").await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_kafka_worker(data.path(), &broker).await;
+    let api = Api::new(&worker);
+
+    let mut compressed = source_config(&db);
+    compressed["config"]["producer.override.compression.type"] = "gzip".into();
+    assert_eq!(api.post("/connectors", &compressed).await.0, 201);
+    eventually("the row on the topic", WAIT, || async {
+        let values = api.topic_values("my_topic_users").await;
+        (values.len() == 1 && values[0]["payload"]["user_id"] == "alice").then_some(())
+    })
+    .await;
+
+    // A setting librdkafka refuses shows that the override reached the connector's producer.
+    let mut broken = source_config(&db);
+    broken["name"] = "broken-source".into();
+    broken["config"]["topic.prefix"] = "broken_".into();
+    broken["config"]["producer.override.acks"] = "banana".into();
+    assert_eq!(api.post("/connectors", &broken).await.0, 201);
+    let trace = eventually("the task to fail", WAIT, || async {
+        let (state, trace) = task_state(&api, "broken-source").await;
+        (state == "FAILED").then_some(trace)
+    })
+    .await;
+    assert!(trace.contains("client overrides") && trace.contains("acks"), "{trace}");
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

@@ -40,9 +40,23 @@ pub struct WorkerContext {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// With `rest.auth=tenants`: what each tenant's connectors may reach.
     pub tenants: Option<Arc<Tenants>>,
+    /// On Kafka, the worker's client settings, for connectors that override some.
+    pub kafka: Option<wasmconnect_log::KafkaOptions>,
 }
 
 impl WorkerContext {
+    /// The log a task writes and reads through: the worker's, or on Kafka one with the
+    /// connector's own `producer.override.*` / `consumer.override.*` client settings. On the
+    /// embedded log there are no clients, so those settings change nothing.
+    pub fn log_for(&self, config: &BTreeMap<String, String>) -> Result<Arc<dyn TopicLog>, String> {
+        match self.kafka.as_ref().and_then(|options| options.with_overrides(config)) {
+            Some(options) => Ok(Arc::new(
+                wasmconnect_log::KafkaLog::connect(options).map_err(|e| format!("cannot connect with the connector's client overrides: {e}"))?,
+            )),
+            None => Ok(self.log.clone()),
+        }
+    }
+
     /// What a plugin instance gets: its config with provider references resolved (only
     /// here, never in stored or reported configs), and its capabilities.
     /// A tenant's connector gets only what the tenant may use, checked again here because

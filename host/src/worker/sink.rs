@@ -5,9 +5,10 @@
 //! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ConsumerRecord, LogError, ProducerRecord, TopicPartition};
+use wasmconnect_log::{ConsumerRecord, LogError, ProducerRecord, TopicLog, TopicPartition};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
@@ -22,6 +23,8 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 
 struct SinkTask<'a> {
     ctx: &'a WorkerContext,
+    /// The worker's log, or one with the connector's consumer overrides.
+    log: Arc<dyn TopicLog>,
     spec: &'a TaskSpec,
     group: String,
     topics: Vec<String>,
@@ -46,6 +49,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
     let mut task = SinkTask {
         ctx,
+        log: ctx.log_for(&spec.config)?,
         spec,
         group: format!("connect-{}", spec.connector),
         topics,
@@ -73,7 +77,7 @@ impl SinkTask<'_> {
         // A topic log that cannot be read (a Kafka broker that is down) is waited out.
         let mut reads = Retries::new(self.ctx, self.spec, "reading the topics");
         while !stop.stopped() {
-            let seen = self.ctx.log.append_count();
+            let seen = self.log.append_count();
             self.assign_partitions();
             let records = match self.fetch() {
                 Ok(records) => {
@@ -87,7 +91,7 @@ impl SinkTask<'_> {
                 Err(e) => return Err(e.to_string()),
             };
             if records.is_empty() {
-                self.ctx.log.wait_for_append(seen, IDLE_WAIT);
+                self.log.wait_for_append(seen, IDLE_WAIT);
                 continue;
             }
             self.metrics.read(records.len());
@@ -99,7 +103,7 @@ impl SinkTask<'_> {
     /// Picks up partitions of subscribed topics, including topics created since the last look.
     fn assign_partitions(&mut self) {
         for topic in &self.topics {
-            for partition in 0..self.ctx.log.partitions(topic).unwrap_or(0) {
+            for partition in 0..self.log.partitions(topic).unwrap_or(0) {
                 let tp = TopicPartition { topic: topic.clone(), partition };
                 if !self.positions.contains_key(&tp) {
                     // Like a new consumer group with auto.offset.reset=earliest.
@@ -117,7 +121,7 @@ impl SinkTask<'_> {
             if room == 0 {
                 break;
             }
-            records.extend(self.ctx.log.read(tp, *position, room)?);
+            records.extend(self.log.read(tp, *position, room)?);
         }
         Ok(records)
     }

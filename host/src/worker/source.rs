@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::ProducerRecord;
+use wasmconnect_log::{ProducerRecord, TopicLog};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
@@ -62,13 +62,16 @@ fn pipeline(
     tenant: Option<&Tenant>,
 ) -> Result<(), String> {
     let polling_metrics = polling.metrics;
+    // The worker's log, or one with the connector's producer overrides.
+    let log = ctx.log_for(&spec.config)?;
+    let log = log.as_ref();
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
         let appender = std::thread::Builder::new()
             .name(format!("{}-{}-append", spec.connector, spec.id))
             .spawn_scoped(scope, move || {
                 for records in received {
-                    write(ctx, spec, records, converters, polling_metrics, tenant)?;
+                    write(ctx, log, spec, records, converters, polling_metrics, tenant)?;
                 }
                 Ok(())
             })
@@ -172,6 +175,7 @@ fn poll_until_stopped(
 
 fn write(
     ctx: &WorkerContext,
+    log: &dyn TopicLog,
     spec: &TaskSpec,
     polled: Polled,
     converters: &Converters,
@@ -206,7 +210,7 @@ fn write(
         ctx.status.topic_used(connector, topic, task);
     }
     let written = batch.len() - committed.len();
-    let appended = ctx.log.append(batch);
+    let appended = log.append(batch);
     metrics.committed(appended.is_ok());
     appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
     metrics.written(written);

@@ -55,6 +55,24 @@ impl KafkaOptions {
         options
     }
 
+    /// These options with a connector's `producer.override.*` and `consumer.override.*`
+    /// settings on top, as Kafka Connect gives a connector its own clients; `None` when the
+    /// connector overrides nothing.
+    pub fn with_overrides(&self, connector: &BTreeMap<String, String>) -> Option<KafkaOptions> {
+        let mut options = self.clone();
+        let mut overridden = false;
+        for (key, value) in connector {
+            if let Some(k) = key.strip_prefix("producer.override.") {
+                options.producer.insert(k.to_owned(), value.clone());
+                overridden = true;
+            } else if let Some(k) = key.strip_prefix("consumer.override.") {
+                options.consumer.insert(k.to_owned(), value.clone());
+                overridden = true;
+            }
+        }
+        overridden.then_some(options)
+    }
+
     fn base(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.bootstrap_servers);
@@ -107,5 +125,38 @@ impl KafkaOptions {
 
     pub(super) fn admin_config(&self) -> ClientConfig {
         self.base()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_keys_and_connector_overrides_reach_the_right_clients() {
+        let worker: BTreeMap<String, String> = [
+            ("producer.linger.ms", "20"),
+            ("consumer.fetch.min.bytes", "1024"),
+            ("security.protocol", "PLAINTEXT"),
+            ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let options = KafkaOptions::from_worker_config("localhost:9092", &worker);
+        assert_eq!(options.producer["linger.ms"], "20");
+        assert_eq!(options.consumer["fetch.min.bytes"], "1024");
+        assert_eq!(options.common["security.protocol"], "PLAINTEXT");
+        assert!(!options.common.contains_key("key.converter"));
+        assert_eq!(options.producer_config().get("linger.ms"), Some("20"), "worker keys win over the defaults");
+
+        let connector: BTreeMap<String, String> = [("producer.override.linger.ms", "50"), ("consumer.override.max.poll.records", "10")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let overridden = options.with_overrides(&connector).expect("overrides");
+        assert_eq!(overridden.producer_config().get("linger.ms"), Some("50"));
+        assert_eq!(overridden.consumer["max.poll.records"], "10");
+        assert!(options.with_overrides(&BTreeMap::new()).is_none(), "nothing to override, no new clients");
     }
 }

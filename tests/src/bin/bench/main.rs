@@ -5,6 +5,7 @@
 //! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000; the transform chain runs
 //! over ten times as many records)
 
+mod kafka;
 mod transforms;
 
 use std::sync::Arc;
@@ -40,16 +41,17 @@ async fn main() -> anyhow::Result<()> {
     fill_users(&db.pool, rows).await?;
 
     let source = source_scenario(&db, rows).await?;
+    let kafka = kafka::source_scenario(&db, rows).await?;
     let [mariadb, postgres] = sink_scenarios(&db, rows).await?;
     db.drop_database().await;
     let chain_records = rows * 10;
     let chain = transforms::run(chain_records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
 
-    let table = format!("{}\n{}", render(&[source, mariadb, postgres]), render_chain(chain_records, &chain));
+    let table = format!("{}\n{}", render(&[source, kafka, mariadb, postgres]), render_chain(chain_records, &chain));
     println!("{table}");
     let report = format!(
         "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB and \
-         PostgreSQL on 127.0.0.1, the baseline and wasmconnect measured in the same run. Peak RSS of the whole run: {} MiB.\n\n{table}\n",
+         PostgreSQL on 127.0.0.1, Kafka as the tansu broker on 127.0.0.1, the baseline and wasmconnect measured in the same run. Peak RSS of the whole run: {} MiB.\n\n{table}\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::consts::ARCH,
         peak_rss_mib().unwrap_or(0),
@@ -83,6 +85,12 @@ fn users_schema() -> Arc<Schema> {
 /// Baseline: the same paged SELECT the JDBC source runs, the same JSON envelope, the same
 /// atomic append of records plus offset, without WASM.
 async fn raw_source(pool: &MySqlPool, log: &EmbeddedLog, rows: usize) -> anyhow::Result<()> {
+    raw_source_pages(pool, rows, |batch| Ok(log.append(batch).map(|_| ())?)).await
+}
+
+/// The source's work without wasmconnect: each page of rows as JSON envelopes, followed by
+/// the offset record that commits it, handed to `emit`.
+async fn raw_source_pages(pool: &MySqlPool, rows: usize, mut emit: impl FnMut(Vec<ProducerRecord>) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let schema = users_schema();
     let converter = JsonConverter::new(true);
     let mut last = -1i64;
@@ -116,7 +124,7 @@ async fn raw_source(pool: &MySqlPool, log: &EmbeddedLog, rows: usize) -> anyhow:
             headers: vec![],
         });
         written += page.len();
-        log.append(batch)?;
+        emit(batch)?;
     }
     Ok(())
 }

@@ -1,0 +1,75 @@
+//! Source → Kafka: the JDBC source on a Kafka-backed worker against a raw rdkafka producer
+//! doing the same work (the same SELECTs, the same envelopes, the same producer settings),
+//! both writing to one tansu broker.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use serde_json::json;
+use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, StandaloneConfig};
+use wasmconnect_e2e::{Api, TestDb, start_worker_with, worker_config};
+use wasmconnect_log::KafkaOptions;
+use wasmconnect_log::test_broker::Tansu;
+
+use super::{Measurement, READ_BATCH, raw_source_pages};
+
+pub async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
+    let broker = Tansu::start();
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap_servers())
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()?;
+    let started = Instant::now();
+    raw_source_pages(&db.pool, rows, |batch| {
+        for record in &batch {
+            let mut message = BaseRecord::<[u8], [u8]>::to(&record.topic);
+            if let Some(key) = &record.key {
+                message = message.key(key.as_slice());
+            }
+            if let Some(value) = &record.value {
+                message = message.payload(value.as_slice());
+            }
+            loop {
+                match producer.send(message) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                        std::thread::sleep(Duration::from_millis(1));
+                        message = returned;
+                    }
+                    Err((e, _)) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    producer.flush(Duration::from_secs(120))?;
+    let baseline = started.elapsed();
+
+    let dir = tempfile::tempdir()?;
+    let mut options = KafkaOptions::new(broker.bootstrap_servers());
+    options.request_timeout = Duration::from_secs(30);
+    let backend = Backend::Kafka(KafkaBackend { options, topics: InternalTopics::default(), group_id: "bench".into() });
+    let worker = start_worker_with(StandaloneConfig { backend, ..worker_config(dir.path()) }).await;
+    let api = Api::new(&worker);
+    let mut config = wasmconnect_e2e::source_config(db);
+    config["config"]["batch.max.rows"] = json!(READ_BATCH.to_string());
+    let started = Instant::now();
+    let (status, body) = api.post("/connectors", &config).await;
+    anyhow::ensure!(status == 201, "creating the source failed: {body}");
+    // The task's own count of records the brokers acknowledged.
+    loop {
+        let (_, status) = api.get("/connectors/my-source-connect/status").await;
+        if status["tasks"][0]["progress"]["records_written"].as_u64().unwrap_or(0) >= rows as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let wasmconnect = started.elapsed();
+    worker.shutdown().await?;
+    Ok(Measurement { scenario: "source: MariaDB users → Kafka (tansu; baseline: raw rdkafka producer)", rows, baseline, wasmconnect })
+}
