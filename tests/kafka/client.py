@@ -4,10 +4,12 @@ topics on the test broker the way any third-party producer or tool would.
     client.py produce BOOTSTRAP TOPIC      < one value per line
     client.py keys BOOTSTRAP TOPIC         prints every record's key, then its value
     client.py committed BOOTSTRAP GROUP TOPIC PARTITIONS
+    client.py describe BOOTSTRAP TOPIC       prints partitions=N cleanup.policy=P
 """
 import sys
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 
 def produce(bootstrap, topic):
@@ -45,6 +47,15 @@ def committed(bootstrap, group, topic, partitions):
     print(" ".join(str(tp.offset) for tp in offsets))
 
 
+def describe(bootstrap, topic):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    partitions = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    policy = configs["cleanup.policy"].value if "cleanup.policy" in configs else "?"
+    print("partitions=%d cleanup.policy=%s" % (partitions, policy))
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"produce": produce, "keys": keys, "committed": committed}[command](*args)
+    {"produce": produce, "keys": keys, "committed": committed, "describe": describe}[command](*args)

@@ -183,3 +183,44 @@ async fn a_connector_gets_its_own_producer_with_producer_override_settings() {
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_creates_its_topics_by_its_topic_creation_rules() {
+    let broker = Tansu::start();
+    let bootstrap = broker.bootstrap_servers();
+    let db = TestDb::create("kafkacreation").await;
+    db.exec(USERS_DDL).await;
+    db.exec("INSERT INTO users (user_id, pwd) VALUES ('alice', 'secret')").await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_kafka_worker(data.path(), &broker).await;
+    let api = Api::new(&worker);
+    let mut source = source_config(&db);
+    for (key, value) in [
+        ("topic.creation.default.partitions", "3"),
+        ("topic.creation.default.replication.factor", "-1"),
+        ("topic.creation.groups", "compacted"),
+        ("topic.creation.compacted.include", "my_topic_.*"),
+        ("topic.creation.compacted.partitions", "2"),
+        ("topic.creation.compacted.cleanup.policy", "compact"),
+    ] {
+        source["config"][key] = value.into();
+    }
+    assert_eq!(api.post("/connectors", &source).await.0, 201);
+    // Unkeyed records spread over the partitions, so all of them are read.
+    eventually("the row on the topic", WAIT, || async {
+        let exists = api.get("/topics").await.1.as_array().unwrap().iter().any(|t| t == "my_topic_users");
+        (exists && client(&["keys", &bootstrap, "my_topic_users"], "").lines().count() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(client(&["describe", &bootstrap, "my_topic_users"], "").trim(), "partitions=2 cleanup.policy=compact");
+
+    // A rule that cannot be read is refused when the connector is created, under its key.
+    let mut bad = source_config(&db);
+    bad["name"] = "bad-rules".into();
+    bad["config"]["topic.creation.default.partitions"] = "3".into();
+    let (status, body) = api.post("/connectors", &bad).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("topic.creation.default.partitions"), "{body}");
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

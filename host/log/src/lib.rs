@@ -91,6 +91,19 @@ pub trait TopicLog: Send + Sync + 'static {
     fn append(&self, records: Vec<ProducerRecord>) -> Result<Vec<(i32, i64)>, LogError>;
     /// Creates a topic; false if it existed already (with the same partition count).
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError>;
+    /// Creates a topic with Kafka topic settings (KIP-158's `topic.creation.*`): the
+    /// replication factor (-1: the broker's default) and settings such as `cleanup.policy`.
+    /// A log without replicas or settings keeps the partitions and whether it is compacted.
+    fn create_topic_with_settings(
+        &self,
+        name: &str,
+        partitions: i32,
+        _replication_factor: i32,
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> Result<bool, LogError> {
+        let compacted = settings.get("cleanup.policy").is_some_and(|p| p.contains("compact"));
+        self.create_topic(name, TopicConfig { partitions, compacted })
+    }
     /// Every topic, sorted.
     fn topics(&self) -> Vec<String>;
     fn partitions(&self, topic: &str) -> Option<i32>;

@@ -37,6 +37,9 @@ pub fn validate(registry: &PluginRegistry, plugin: &Plugin, config: &Config) -> 
             None => {}
         }
     }
+    if let Err((key, message)) = crate::worker::topic_creation::TopicCreation::from_config(config) {
+        problems.push(problem(&key, message));
+    }
     if let Err(message) = retry::timeout(config) {
         problems.push(problem(retry::TIMEOUT_KEY, message));
     }

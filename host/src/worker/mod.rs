@@ -8,6 +8,7 @@ pub mod retry;
 pub mod providers;
 mod sink;
 mod source;
+pub mod topic_creation;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

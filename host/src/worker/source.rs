@@ -9,6 +9,7 @@ use wasmconnect_log::{ProducerRecord, TopicLog};
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
+use super::topic_creation::{TopicCreation, TopicCreator};
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
 use crate::tenancy::Tenant;
 
@@ -62,16 +63,17 @@ fn pipeline(
     tenant: Option<&Tenant>,
 ) -> Result<(), String> {
     let polling_metrics = polling.metrics;
-    // The worker's log, or one with the connector's producer overrides.
     let log = ctx.log_for(&spec.config)?;
-    let log = log.as_ref();
+    let creation = TopicCreation::from_config(&spec.config).map_err(|(key, problem)| format!("{key}: {problem}"))?;
+    let output = Output { log: log.as_ref(), topics: creation.map(TopicCreator::new) };
+    let output = &output;
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
         let appender = std::thread::Builder::new()
             .name(format!("{}-{}-append", spec.connector, spec.id))
             .spawn_scoped(scope, move || {
                 for records in received {
-                    write(ctx, log, spec, records, converters, polling_metrics, tenant)?;
+                    write(ctx, output, spec, records, converters, polling_metrics, tenant)?;
                 }
                 Ok(())
             })
@@ -173,9 +175,17 @@ fn poll_until_stopped(
     Ok(())
 }
 
+/// Where a source task's records go.
+struct Output<'a> {
+    /// The worker's log, or one with the connector's producer overrides.
+    log: &'a dyn TopicLog,
+    /// KIP-158 topic creation, when the connector asks for it.
+    topics: Option<TopicCreator>,
+}
+
 fn write(
     ctx: &WorkerContext,
-    log: &dyn TopicLog,
+    output: &Output,
     spec: &TaskSpec,
     polled: Polled,
     converters: &Converters,
@@ -210,7 +220,11 @@ fn write(
         ctx.status.topic_used(connector, topic, task);
     }
     let written = batch.len() - committed.len();
-    let appended = log.append(batch);
+    if let Some(creator) = &output.topics {
+        let topics: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != ctx.source_offsets.topic()).collect();
+        creator.ensure(output.log, topics).map_err(|e| format!("cannot create a topic by the connector's topic.creation.* rules: {e}"))?;
+    }
+    let appended = output.log.append(batch);
     metrics.committed(appended.is_ok());
     appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
     metrics.written(written);

@@ -12,7 +12,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -99,20 +99,25 @@ impl KafkaLog {
     /// Creates a topic with its own replication factor (-1: the broker's default), as the
     /// worker does for its internal topics; false if it existed already.
     pub fn create_topic_with(&self, name: &str, config: TopicConfig, replication_factor: i32) -> Result<bool, LogError> {
+        let settings: BTreeMap<String, String> = config.compacted.then(|| ("cleanup.policy".to_owned(), "compact".to_owned())).into_iter().collect();
+        self.create(name, config.partitions, replication_factor, &settings)
+    }
+
+    fn create(&self, name: &str, partitions: i32, replication_factor: i32, settings: &BTreeMap<String, String>) -> Result<bool, LogError> {
         validate_topic_name(name)?;
-        if config.partitions < 1 {
-            return Err(LogError::InvalidPartitionCount(config.partitions));
+        if partitions < 1 {
+            return Err(LogError::InvalidPartitionCount(partitions));
         }
         // Existing topics need no admin request (which some clusters refuse to clients).
-        if let Some(partitions) = self.topic_partitions(name)? {
-            return match partitions == config.partitions {
+        if let Some(existing) = self.topic_partitions(name)? {
+            return match existing == partitions {
                 true => Ok(false),
-                false => Err(LogError::PartitionMismatch(name.to_owned(), partitions)),
+                false => Err(LogError::PartitionMismatch(name.to_owned(), existing)),
             };
         }
-        let mut topic = NewTopic::new(name, config.partitions, TopicReplication::Fixed(replication_factor));
-        if config.compacted {
-            topic = topic.set("cleanup.policy", "compact");
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication_factor));
+        for (key, value) in settings {
+            topic = topic.set(key, value);
         }
         let options = AdminOptions::new().operation_timeout(Some(self.options.request_timeout));
         let results = futures_executor::block_on(self.admin.create_topics([&topic], &options))
@@ -123,9 +128,9 @@ impl KafkaLog {
             Some(Err((_, code))) => return Err(LogError::Kafka(format!("cannot create topic {name}: {code}"))),
             None => return Err(LogError::Kafka(format!("cannot create topic {name}: the broker gave no answer"))),
         };
-        let partitions = self.await_topic(name)?;
-        if !created && partitions != config.partitions {
-            return Err(LogError::PartitionMismatch(name.to_owned(), partitions));
+        let existing = self.await_topic(name)?;
+        if !created && existing != partitions {
+            return Err(LogError::PartitionMismatch(name.to_owned(), existing));
         }
         Ok(created)
     }
@@ -232,6 +237,16 @@ impl TopicLog for KafkaLog {
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {
         self.create_topic_with(name, config, self.options.replication_factor)
+    }
+
+    fn create_topic_with_settings(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i32,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<bool, LogError> {
+        self.create(name, partitions, replication_factor, settings)
     }
 
     fn topics(&self) -> Vec<String> {
