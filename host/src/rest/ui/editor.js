@@ -85,7 +85,7 @@ export function editor(name) {
         h('tbody', {}, bad.map((c) => h('tr', { 'data-key': c.value.name },
           h('td', { title: c.definition.documentation }, h('code', {}, c.value.name)),
           h('td', {}, c.value.value ?? '–'),
-          h('td', {}, c.value.errors.join(' ')))))) : null);
+          h('td', {}, c.value.errors.join(' ')))))) : '');
   }
 
   /** A template with the plugin's required keys, keeping the name already typed. */
@@ -99,11 +99,12 @@ export function editor(name) {
     }
     const config = { 'connector.class': connectorClass, 'tasks.max': '1' };
     const definition = await describe(connectorClass);
-    for (const key of definition ?? []) {
-      if (key.required) config[key.name] = key.default_value ?? '';
-    }
+    const required = (definition ?? []).filter((key) => key.required);
+    for (const key of required) config[key.name] = key.default_value ?? '';
     text.value = JSON.stringify({ name: current?.name ?? '', config }, null, 2);
-    report.replaceChildren();
+    report.replaceChildren(h('p', { class: 'muted' }, required.length
+      ? `Give the connector a name and fill in ${required.map((key) => key.name).join(', ')}; the keys are listed below.`
+      : 'Give the connector a name; its keys are listed below.'));
   }
 
   /** Fetches a plugin's keys and shows them under the editor, for reference. */
