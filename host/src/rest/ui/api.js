@@ -4,7 +4,7 @@
 // adds a path prefix).
 const base = new URL('..', location.href);
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;

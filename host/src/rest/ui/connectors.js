@@ -137,7 +137,7 @@ export function connectorDetail(name) {
     }
     [content.hidden, missing.hidden] = [false, true];
     const state = status.connector.state;
-    update(title, [state, status.type, info.config['connector.class']], () => [
+    update(title, [state, status.type, info.config['connector.class'], status.connector.worker_id], () => [
       h('h1', {}, name, ' ', badge(state)),
       h('span', { class: 'muted' }, `${status.type} · ${info.config['connector.class']} · worker ${status.connector.worker_id}`),
       actions(name, state, refresh, () => { location.hash = '#/connectors'; }),

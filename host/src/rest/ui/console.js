@@ -1,7 +1,7 @@
 // The console's entry point: a hash router (#/connectors, #/connectors/NAME,
 // #/connectors/NAME/edit, #/new, #/topics, #/topics/NAME) and the 2-second status poll.
 
-import { api, h, toast } from './api.js';
+import { api, toast } from './api.js';
 import { connectorList, connectorDetail } from './connectors.js';
 import { editor } from './editor.js';
 import { topicList, topicBrowser } from './topics.js';
@@ -37,7 +37,7 @@ async function show() {
     try {
       await view.refresh();
     } catch (e) {
-      toast(`The worker does not answer: ${e.message}`, true);
+      toast(`Cannot refresh: ${e.message}`, true);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -46,7 +46,5 @@ async function show() {
 window.addEventListener('hashchange', show);
 show();
 
-api('GET', '/').then(
-  (info) => document.getElementById('worker').replaceChildren(h('span', {}, `worker ${info.version}`)),
-  () => {},
-);
+// The version is only shown; a worker that does not answer is reported by the views.
+api('GET', '/').then((info) => { document.getElementById('worker').textContent = `worker ${info.version}`; }, () => {});
