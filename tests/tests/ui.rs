@@ -39,7 +39,7 @@ async fn the_console_is_served_from_the_binary_and_stays_out_of_the_api_document
 }
 
 /// The steps the script takes, in order; it prints "<step> ... ok" after each.
-const STEPS: &[&str] = &["open", "failed task trace", "validation feedback", "create", "throughput", "pause", "records", "delete"];
+const STEPS: &[&str] = &["open", "failed task trace", "validation feedback", "create", "throughput", "edit", "pause", "records", "delete"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_console_creates_pauses_and_deletes_a_connector() {

@@ -2,7 +2,7 @@
 //   node console.mjs http://127.0.0.1:PORT SCREENSHOT.png
 // The worker has a connector `ui-panics` whose task failed. Through the console, this script
 // reads that trace, creates `ui-ticks` (after the editor has shown a missing key), watches it
-// run, pauses it, reads its records in the topic browser and deletes it. Each step prints
+// run, edits its config, pauses it, reads its records in the topic browser and deletes it. Each step prints
 // "<step> ... ok"; the first that fails ends the script with a non-zero exit.
 
 import assert from 'node:assert/strict';
@@ -92,6 +92,24 @@ try {
     // The page down to the end of the table, not the empty viewport below it.
     const height = await page.evaluate(() => Math.ceil(document.getElementById('view').getBoundingClientRect().bottom) + 24);
     await page.screenshot({ path: screenshot, clip: { x: 0, y: 0, width: 1280, height } });
+  });
+
+  await step('edit', async () => {
+    await row('ui-ticks').getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit ui-ticks' }).waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector('#connector-json').value.includes('"ui-ticks-out"'), null, WAIT);
+    const config = JSON.parse(await page.inputValue('#connector-json'));
+    // A bad value is refused with its key named, and the stored config stays as it was.
+    await page.fill('#connector-json', JSON.stringify({ ...config, 'tasks.max': 'many' }));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.problems tr[data-key="tasks.max"]', { hasText: 'many' }).waitFor(WAIT);
+    assert.equal((await rest('/connectors/ui-ticks/config')).body['tasks.max'], '1');
+    await page.fill('#connector-json', JSON.stringify({ ...config, 'errors.retry.timeout': '5000' }));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/connectors\/ui-ticks$/, WAIT);
+    await page.locator('pre.config', { hasText: '"errors.retry.timeout": "5000"' }).waitFor(WAIT);
+    assert.equal((await rest('/connectors/ui-ticks/config')).body['errors.retry.timeout'], '5000');
+    await page.getByRole('link', { name: 'Connectors', exact: true }).click();
   });
 
   await step('pause', async () => {
