@@ -6,7 +6,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 use wasmconnect_e2e::*;
 
-/// Kafka Connect's REST API (3.x/4.x), plus wasmconnect's own `/topics`.
+/// Kafka Connect's REST API (3.x/4.x), plus wasmconnect's own `/topics`. The web console at
+/// `/ui` is served beside the API but is no part of it, so not documented (tests/tests/ui.rs).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/"),
     ("get", "/health"),

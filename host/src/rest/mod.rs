@@ -1,5 +1,5 @@
 //! The Kafka Connect REST API (plus `/topics`, which the `wasmconnect` CLI uses to list,
-//! consume and produce without a Kafka client).
+//! consume and produce without a Kafka client), and the web console at `/ui`.
 
 mod admin;
 mod auth;
@@ -8,6 +8,7 @@ mod error;
 mod openapi;
 mod plugins;
 pub mod topics;
+mod ui;
 
 use std::sync::Arc;
 
@@ -36,7 +37,8 @@ pub struct AppState {
 /// Request bodies above this are refused with 413: a connector config is a few KiB.
 pub const MAX_BODY_BYTES: usize = 2 << 20;
 
-/// The API, and its OpenAPI document at `/openapi.json`, generated from the same handlers.
+/// The API, and its OpenAPI document at `/openapi.json`, generated from the same handlers;
+/// the console is added after the document is taken, so it stays out of it.
 pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::document())
         .routes(routes!(root))
@@ -50,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let spec = Arc::new(api);
     router
         .route("/openapi.json", axum::routing::get(move || async move { Json(spec.as_ref().clone()) }))
+        .merge(ui::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
