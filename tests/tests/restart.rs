@@ -83,3 +83,31 @@ async fn a_connector_whose_plugin_is_gone_stays_visible_as_failed() {
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_flush_interval_ms_spaces_sink_commits_and_a_stop_commits_the_rest() {
+    let db = TestDb::create("flushinterval").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let worker_settings = [("offset.flush.interval.ms".to_owned(), "600000".to_owned())].into();
+    let worker = start_worker_with(StandaloneConfig { worker_config: worker_settings, ..worker_config(data.path()) }).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.post("/connectors", &source_config(&db)).await.0, 201);
+    assert_eq!(api.post("/connectors", &sink_config(&db)).await.0, 201);
+    for i in 1..=3 {
+        db.exec(&format!("INSERT INTO users (user_id, pwd) VALUES ('u{i}', 'p{i}')")).await;
+    }
+    eventually("3 rows in the sink table", WAIT, || async { (db.count("my_topic_users").await == Some(3)).then_some(()) }).await;
+    let (_, offsets) = api.get("/connectors/my-sink-connect/offsets").await;
+    assert_eq!(offsets["offsets"], serde_json::json!([]), "nothing committed before the interval: {offsets}");
+    worker.shutdown().await.unwrap();
+
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    let (_, offsets) = api.get("/connectors/my-sink-connect/offsets").await;
+    assert_eq!(offsets["offsets"][0]["offset"]["kafka_offset"], 3, "the stop committed what was put: {offsets}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(db.count("my_topic_users").await, Some(3), "nothing was written twice");
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}

@@ -35,6 +35,11 @@ struct SinkTask<'a> {
     dead_letter_topic: Option<String>,
     /// Next offset to read per partition.
     positions: BTreeMap<TopicPartition, i64>,
+    /// Positions put but not committed yet, and how often to commit them: the worker's
+    /// `offset.flush.interval.ms`, or after every batch when it is not set.
+    uncommitted: BTreeMap<TopicPartition, i64>,
+    flush_every: Option<Duration>,
+    last_flush: Instant,
 }
 
 pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
@@ -59,13 +64,20 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
         dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
         positions: BTreeMap::new(),
+        uncommitted: BTreeMap::new(),
+        flush_every: flush_interval(&ctx.worker_config)?,
+        last_flush: Instant::now(),
     };
     let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
     let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     if !start_plugin(ctx, spec, stop, || instance.start())? {
         return Ok(());
     }
-    let result = task.consume_until_stopped(&mut instance, stop);
+    let mut result = task.consume_until_stopped(&mut instance, stop);
+    if result.is_ok() {
+        // What was put before the stop is committed, so it is not read again.
+        result = task.flush();
+    }
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
     }
@@ -91,6 +103,9 @@ impl SinkTask<'_> {
                 Err(e) => return Err(e.to_string()),
             };
             if records.is_empty() {
+                if self.flush_due() {
+                    self.flush()?;
+                }
                 self.log.wait_for_append(seen, IDLE_WAIT);
                 continue;
             }
@@ -293,10 +308,26 @@ impl SinkTask<'_> {
             .map_err(|e| format!("{message}; writing it to the dead-letter queue {topic} failed too: {e}"))
     }
 
-    /// Commits the positions after a put, retrying while the store is unavailable: the
-    /// records are in the sink already, so giving up would only make them come again.
+    /// Moves past a batch that was put; its positions are committed now or, with
+    /// `offset.flush.interval.ms`, with the next flush.
     fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
-        let positions: Vec<(TopicPartition, i64)> = next.into_iter().collect();
+        self.positions.extend(next.iter().map(|(tp, o)| (tp.clone(), *o)));
+        self.uncommitted.extend(next);
+        if self.flush_due() { self.flush() } else { Ok(()) }
+    }
+
+    fn flush_due(&self) -> bool {
+        !self.uncommitted.is_empty() && self.flush_every.is_none_or(|every| self.last_flush.elapsed() >= every)
+    }
+
+    /// Commits the positions put so far, retrying while the store is unavailable: the
+    /// records are in the sink already, so giving up would only make them come again.
+    fn flush(&mut self) -> Result<(), String> {
+        self.last_flush = Instant::now();
+        if self.uncommitted.is_empty() {
+            return Ok(());
+        }
+        let positions: Vec<(TopicPartition, i64)> = std::mem::take(&mut self.uncommitted).into_iter().collect();
         let mut retries = Retries::new(self.ctx, self.spec, "committing the positions");
         loop {
             let committed = self.ctx.group_offsets.commit(&self.group, &positions);
@@ -307,7 +338,19 @@ impl SinkTask<'_> {
             }
         }
         retries.succeeded();
-        self.positions.extend(positions);
         Ok(())
     }
+}
+
+/// The worker's `offset.flush.interval.ms`: how often a sink commits its positions.
+fn flush_interval(worker: &BTreeMap<String, String>) -> Result<Option<Duration>, String> {
+    worker
+        .get("offset.flush.interval.ms")
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("the worker's offset.flush.interval.ms must be a number of milliseconds, not {v:?}"))
+        })
+        .transpose()
 }
