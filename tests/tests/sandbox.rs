@@ -159,3 +159,39 @@ async fn a_trapped_instance_is_not_entered_again() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recursion_floods_and_reaching_for_the_machine_stay_inside_the_sandbox() {
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    for (name, behaviour) in [("healthy", "records"), ("recurses", "recurse"), ("floods", "flood"), ("escapes", "escape")] {
+        assert_eq!(api.post("/connectors", &chaos(name, behaviour)).await.0, 201, "{name}");
+    }
+    // Rust keeps its stack in linear memory: endless recursion runs off its start and traps.
+    for (name, expected) in [("recurses", "recurse"), ("floods", "wasm.batch.max.records")] {
+        let trace = eventually(&format!("{name} to fail"), WAIT, || async {
+            let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+            (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+        })
+        .await;
+        assert!(trace.contains(expected), "{name}: {trace}");
+        assert!(trace.lines().count() < 100, "{name}: a readable trace, not thousands of frames: {} lines", trace.lines().count());
+    }
+    assert!(api.topic_values("floods-out").await.is_empty(), "nothing of the flood was written");
+
+    // No files, no sockets, no environment: the plugin learns only that it may not.
+    let report = eventually("the escape report", WAIT, || async { api.topic_values("escapes-out").await.into_iter().next() }).await;
+    let report: serde_json::Value = serde_json::from_str(report["payload"].as_str().unwrap()).unwrap();
+    assert!(report["file"].as_str().unwrap().starts_with("denied"), "{report}");
+    assert!(report["socket"].as_str().unwrap().starts_with("denied"), "{report}");
+    assert_eq!(report["env"], 0, "{report}");
+
+    let (_, status) = api.get("/connectors/healthy/status").await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "the well-behaved connector is untouched");
+    let (code, body) = api.post("/connectors", &json!({"name": "bad-cap", "config": {"connector.class": "ChaosSource",
+        "chaos.behaviour": "records", "topic": "x", "wasm.batch.max.records": "0"}})).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("wasm.batch.max.records"), "{body}");
+    worker.shutdown().await.unwrap();
+}

@@ -37,6 +37,9 @@ pub fn validate(registry: &PluginRegistry, plugin: &Plugin, config: &Config) -> 
             None => {}
         }
     }
+    if let Err(message) = crate::worker::source::batch_cap(config) {
+        problems.push(problem(crate::worker::source::BATCH_KEY, message));
+    }
     if let Err((key, message)) = crate::worker::topic_creation::TopicCreation::from_config(config) {
         problems.push(problem(&key, message));
     }

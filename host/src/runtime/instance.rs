@@ -45,7 +45,7 @@ impl From<types::ConnectorError> for PluginError {
 /// backtrace, which `{:?}` would add, says nothing about the plugin and is left out.
 fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
     let stderr = store.data().stderr_tail();
-    let backtrace = e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    let backtrace = shorten(&e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
     PluginError::Trap(if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") })
 }
 
@@ -234,5 +234,34 @@ impl SinkInstance {
     pub fn stop(&mut self) -> Result<(), PluginError> {
         let task = self.bindings.wasmconnect_connector_sink_task();
         self.sandbox.cleanup(|s| task.call_stop(s))
+    }
+}
+
+/// Lines of a trap message kept from each end: endless recursion makes backtraces of
+/// thousands of frames, which would swamp the status (and exceed a Kafka message).
+const TRACE_LINES: usize = 40;
+
+fn shorten(trace: &str) -> String {
+    let lines: Vec<&str> = trace.lines().collect();
+    if lines.len() <= 2 * TRACE_LINES {
+        return trace.to_owned();
+    }
+    let omitted = lines.len() - 2 * TRACE_LINES;
+    format!(
+        "{}\n    ... {omitted} lines omitted (endless recursion?) ...\n{}",
+        lines[..TRACE_LINES].join("\n"),
+        lines[lines.len() - TRACE_LINES..].join("\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_traces_keep_both_ends() {
+        let trace: String = (0..1000).map(|i| format!("frame {i}\n")).collect();
+        let short = super::shorten(&trace);
+        assert!(short.starts_with("frame 0\n") && short.ends_with("frame 999"), "{short}");
+        assert!(short.contains("920 lines omitted"), "{short}");
+        assert_eq!(super::shorten("one\ntwo"), "one\ntwo");
     }
 }

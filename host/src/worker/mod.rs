@@ -7,7 +7,7 @@ pub mod offsets;
 pub mod retry;
 pub mod providers;
 mod sink;
-mod source;
+pub mod source;
 pub mod topic_creation;
 
 use std::collections::BTreeMap;

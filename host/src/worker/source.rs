@@ -1,7 +1,7 @@
 //! The source task loop: poll the plugin, transform, convert, and append the records together
 //! with their source offsets in one atomic write, so a crash can neither lose nor repeat them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use wasmconnect_log::{ProducerRecord, TopicLog};
@@ -42,6 +42,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         tolerate_all: tolerates_all(spec),
         metrics: &metrics,
         retries: Retries::new(ctx, spec, "poll"),
+        max_batch: batch_cap(&spec.config)?,
     };
     let result = pipeline(ctx, spec, stop, &mut polling, &converters, tenant.as_deref());
     if let Err(e) = instance.stop() {
@@ -99,6 +100,9 @@ struct Polling<'a> {
     tolerate_all: bool,
     metrics: &'a TaskMetrics,
     retries: Retries<'a>,
+    /// `wasm.batch.max.records`: more in one poll fails the task, so a flooding plugin
+    /// cannot make the worker hold and convert without bound.
+    max_batch: usize,
 }
 
 impl Polling<'_> {
@@ -152,6 +156,14 @@ fn poll_until_stopped(
             Ok((records, wait)) if records.is_empty() => {
                 polling.retries.succeeded();
                 wait.max(MIN_IDLE_WAIT)
+            }
+            Ok((records, _)) if records.len() > polling.max_batch => {
+                return Err(format!(
+                    "the plugin returned {} records from one poll, more than {BATCH_KEY}={}; nothing of them was written. \
+                     Lower the plugin's batch size (e.g. batch.max.rows) or raise {BATCH_KEY}",
+                    records.len(),
+                    polling.max_batch
+                ));
             }
             Ok((records, wait)) => {
                 polling.retries.succeeded();
@@ -264,4 +276,20 @@ fn now_millis() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_millis() as i64
+}
+
+pub const BATCH_KEY: &str = "wasm.batch.max.records";
+const DEFAULT_MAX_BATCH: usize = 100_000;
+
+/// The connector's `wasm.batch.max.records`, from 1 to 1,000,000 (default 100,000).
+pub fn batch_cap(config: &BTreeMap<String, String>) -> Result<usize, String> {
+    match config.get(BATCH_KEY) {
+        None => Ok(DEFAULT_MAX_BATCH),
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| format!("{BATCH_KEY} must be a whole number from 1 to 1000000, not {v:?}")),
+    }
 }

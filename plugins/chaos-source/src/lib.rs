@@ -1,5 +1,6 @@
 //! A source that misbehaves on purpose, as `chaos.behaviour` says: the tests use it to show
-//! that a panicking, spinning or memory-hungry plugin fails only its own task.
+//! that a panicking, spinning, recursing, memory-hungry or flooding plugin fails only its
+//! own task, and that one trying to reach files, the network or the environment gets nothing.
 
 use std::sync::Arc;
 
@@ -28,6 +29,36 @@ impl Source for ChaosSource {
             "spin" => loop {
                 self.next = std::hint::black_box(self.next.wrapping_add(1));
             },
+            "recurse" => Ok(SourceBatch::new().wait(recurse(self.next as u64 + 1) as u32)),
+            // Far more records in one poll than a worker takes.
+            "flood" => {
+                let mut batch = SourceBatch::new();
+                for n in 0..200_000 {
+                    batch.push(self.record(n));
+                }
+                Ok(batch)
+            }
+            // What a plugin gets when it reaches for the machine: one record saying so.
+            "escape" => {
+                let mut batch = SourceBatch::new();
+                if self.next == 0 {
+                    let file = std::fs::read_to_string("/etc/hostname").map(|_| "read".to_owned()).unwrap_or_else(|e| format!("denied: {e}"));
+                    let socket = std::net::TcpStream::connect("127.0.0.1:3306").map(|_| "connected".to_owned()).unwrap_or_else(|e| format!("denied: {e}"));
+                    let env = std::env::vars().count();
+                    let report = serde_json::json!({ "file": file, "socket": socket, "env": env }).to_string();
+                    batch.push(SourceRecord {
+                        source_partition: serde_json::json!({ "chaos": "main" }),
+                        source_offset: serde_json::json!({ "n": 0 }),
+                        topic: self.topic.clone(),
+                        kafka_partition: None,
+                        key: None,
+                        value: Some(Data { schema: Some(Arc::new(Schema::new(SchemaType::String))), value: Value::String(report) }),
+                        timestamp: None,
+                    });
+                    self.next = 1;
+                }
+                Ok(batch.wait(1000))
+            }
             "allocate" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -65,6 +96,27 @@ impl Source for ChaosSource {
             }
         }
     }
+}
+
+impl ChaosSource {
+    fn record(&self, n: i64) -> SourceRecord {
+        SourceRecord {
+            source_partition: serde_json::json!({ "chaos": "main" }),
+            source_offset: serde_json::json!({ "n": n }),
+            topic: self.topic.clone(),
+            kafka_partition: None,
+            key: None,
+            value: Some(Data { schema: Some(self.schema.clone()), value: Value::Struct(vec![Value::Int64(n)]) }),
+            timestamp: None,
+        }
+    }
+}
+
+/// Recursion without end, which the optimiser cannot turn into a loop: on purpose.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 64]);
+    recurse(depth + 1).wrapping_add(frame[(depth % 64) as usize])
 }
 
 wasmconnect_sdk::source_plugin!(ChaosSource);
