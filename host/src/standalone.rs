@@ -237,8 +237,10 @@ impl Standalone {
         let tokio = tokio::runtime::Handle::current();
         let loggers = config.loggers.clone();
         let tenants = config.tenants.clone();
+        let plugin_path = config.plugin_path.clone();
         let (herder, log, membership) = tokio::task::spawn_blocking(move || start_herder(config, addr, tokio)).await??;
         crate::herder::spawn_reconfiguration_monitor(&herder);
+        crate::herder::spawn_plugin_path_watcher(&herder, plugin_path);
         let (stop_server, stopped) = oneshot::channel();
         let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers, tenants });
         let server = tokio::spawn(async move {

@@ -22,7 +22,7 @@ impl Herder {
     pub fn start_in_cluster(ctx: Arc<WorkerContext>, registry: Arc<PluginRegistry>, configs: ConfigStore, cluster: Arc<Cluster>) -> Herder {
         Herder {
             ctx,
-            registry,
+            registry: std::sync::RwLock::new(registry),
             configs,
             connectors: Default::default(),
             unresolved: Default::default(),

@@ -5,15 +5,17 @@
 pub mod cluster;
 pub mod config_store;
 mod distributed;
+mod plugin_path;
 mod reconfigure;
 
+pub use plugin_path::spawn_watcher as spawn_plugin_path_watcher;
 pub use reconfigure::spawn_monitor as spawn_reconfiguration_monitor;
 mod secrets;
 pub mod status;
 pub mod validate;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::json;
 use wasmconnect_log::TopicPartition;
@@ -119,7 +121,8 @@ impl Connector {
 
 pub struct Herder {
     ctx: Arc<WorkerContext>,
-    registry: Arc<PluginRegistry>,
+    /// Replaced when the plugin path changes; running tasks keep the plugin they started with.
+    registry: RwLock<Arc<PluginRegistry>>,
     configs: ConfigStore,
     connectors: Mutex<BTreeMap<String, Connector>>,
     /// Stored connectors whose plugin is not installed: kept (FAILED, type "unknown") so
@@ -137,7 +140,7 @@ impl Herder {
         let stored = configs.load()?;
         let herder = Herder {
             ctx,
-            registry,
+            registry: RwLock::new(registry),
             configs,
             connectors: Mutex::new(BTreeMap::new()),
             unresolved: Mutex::new(BTreeMap::new()),
@@ -146,17 +149,49 @@ impl Herder {
         };
         for (name, connector) in stored {
             tracing::info!(connector = %name, target = ?connector.target, "restoring connector");
-            match herder.plugin_for(&connector.config) {
-                Ok(plugin) => {
-                    herder.launch(&name, connector.config, plugin, connector.target);
-                }
-                Err(e) => {
-                    herder.ctx.status.connector(&name, State::Failed, Some(format!("cannot restore the connector: {e}")));
-                    herder.unresolved.lock().unwrap().insert(name, connector.config);
-                }
-            }
+            herder.restore(name, connector);
         }
         Ok(herder)
+    }
+
+    /// Starts a stored connector, or keeps it FAILED and visible while its plugin is missing.
+    fn restore(&self, name: String, connector: config_store::StoredConnector) {
+        match self.plugin_for(&connector.config) {
+            Ok(plugin) => {
+                self.launch(&name, connector.config, plugin, connector.target);
+            }
+            Err(e) => {
+                self.ctx.status.connector(&name, State::Failed, Some(format!("cannot restore the connector: {e}")));
+                self.unresolved.lock().unwrap().insert(name, connector.config);
+            }
+        }
+    }
+
+    /// The plugin path changed: new plugins become available, removed ones are no longer
+    /// offered (connectors using them keep running until restarted), and connectors that
+    /// waited for a plugin start if it arrived.
+    pub fn replace_registry(&self, registry: PluginRegistry) {
+        self.ctx.runtime.precompile(&registry);
+        *self.registry.write().unwrap() = Arc::new(registry);
+        let waiting: Vec<String> = std::mem::take(&mut *self.unresolved.lock().unwrap()).into_keys().collect();
+        if waiting.is_empty() {
+            return;
+        }
+        if self.cluster.is_some() {
+            self.reconcile();
+            return;
+        }
+        let _changing = self.changing.lock().unwrap();
+        match self.configs.load() {
+            Ok(mut stored) => {
+                for name in waiting {
+                    if let Some(connector) = stored.remove(&name) {
+                        self.restore(name, connector);
+                    }
+                }
+            }
+            Err(e) => tracing::error!("cannot read the stored connectors again: {e:#}"),
+        }
     }
 
     pub fn worker_id(&self) -> &str {
@@ -167,8 +202,8 @@ impl Herder {
         &self.ctx.metrics
     }
 
-    pub fn registry(&self) -> &PluginRegistry {
-        &self.registry
+    pub fn registry(&self) -> Arc<PluginRegistry> {
+        self.registry.read().unwrap().clone()
     }
 
     pub fn connector_names(&self) -> Vec<String> {
@@ -476,14 +511,15 @@ impl Herder {
                     .into(),
             )
         })?;
-        let plugin = self.registry.resolve(class, config.get("connector.plugin.version").map(String::as_str)).ok_or_else(|| {
-            let available: Vec<String> = self.registry.classes().into_keys().map(|(class, version)| format!("{class} ({version})")).collect();
+        let registry = self.registry();
+        let plugin = registry.resolve(class, config.get("connector.plugin.version").map(String::as_str)).ok_or_else(|| {
+            let available: Vec<String> = registry.classes().into_keys().map(|(class, version)| format!("{class} ({version})")).collect();
             HerderError::BadRequest(format!(
                 "No installed plugin provides connector.class {class:?}. Installed connectors: {}",
                 if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
-        let mut problems = validate::validate(&self.registry, &plugin, config);
+        let mut problems = validate::validate(&registry, &plugin, config);
         if let Err(e) = self.ctx.runtime.limits_for(config) {
             problems.push(validate::problem(e.key, e.to_string()));
         }
@@ -561,7 +597,7 @@ impl Herder {
     /// A task's spec with its transform chain resolved. A chain that no longer resolves (its
     /// plugin was removed while the worker was down) fails the task with the reasons.
     fn task_spec(&self, name: &str, id: u32, config: Config, plugin: &Arc<Plugin>) -> TaskSpec {
-        let chain = ChainSpec::parse(&config, &self.registry).map_err(|problems| HerderError::InvalidConfig(problems).to_string());
+        let chain = ChainSpec::parse(&config, &self.registry()).map_err(|problems| HerderError::InvalidConfig(problems).to_string());
         TaskSpec { connector: name.to_owned(), id, config, plugin: plugin.clone(), chain: Arc::new(chain) }
     }
 

@@ -163,7 +163,7 @@ async fn validate_config(
     JsonBody(config): JsonBody<Config>,
 ) -> Result<Json<ConfigInfos>, ApiError> {
     let plugin = resolve(&state, &name)?;
-    let problems = validate(state.herder.registry(), &plugin, &config);
+    let problems = validate(&state.herder.registry(), &plugin, &config);
     let errors = |key: &str| problems.iter().filter(|p| p.key == key).map(|p| p.message.clone()).collect();
     let mut configs: Vec<ConfigInfo> = plugin
         .manifest

@@ -207,7 +207,14 @@ impl PluginRegistry {
         let mut plugins = Vec::new();
         for dir in plugin_path {
             for component in wasm_files(dir)? {
-                let plugin = load_plugin(&component)?;
+                // One broken plugin must not keep the others (or the worker) from starting.
+                let plugin = match load_plugin(&component) {
+                    Ok(plugin) => plugin,
+                    Err(e) => {
+                        tracing::error!(path = %component.display(), "skipping a plugin: {e}");
+                        continue;
+                    }
+                };
                 tracing::info!(
                     name = %plugin.manifest.name,
                     version = %plugin.manifest.version,
@@ -302,6 +309,19 @@ fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
 
 fn is_wasm(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|e| e == "wasm")
+}
+
+/// What the plugin path holds, to notice a plugin dropped in, replaced or removed: every
+/// component and manifest with its size and modification time.
+pub fn fingerprint(plugin_path: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files = Vec::new();
+    for component in plugin_path.iter().flat_map(|dir| wasm_files(dir).unwrap_or_default()) {
+        for path in [component.with_extension("toml"), component] {
+            let metadata = std::fs::metadata(&path).ok();
+            files.push((path, metadata.as_ref().map_or(0, |m| m.len()), metadata.and_then(|m| m.modified().ok())));
+        }
+    }
+    files
 }
 
 /// Loads one component and the manifest beside it.
