@@ -102,3 +102,35 @@ impl Cluster {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connector_and_its_tasks_take_consecutive_partitions_by_a_stable_hash() {
+        let cluster = Cluster::new(32);
+        // Workers of different versions must agree, so the hash may never change.
+        assert_eq!(cluster.slot("my-source-connect", None), (crc32fast::hash(b"my-source-connect") % 32) as i32);
+        let connector = cluster.slot("my-source-connect", None);
+        for task in 0..40 {
+            assert_eq!(cluster.slot("my-source-connect", Some(task)), (connector + 1 + task as i32) % 32);
+        }
+    }
+
+    #[test]
+    fn ownership_follows_the_assigned_partitions_and_changes_wait_for_the_first_assignment() {
+        let cluster = Cluster::new(8);
+        assert!(cluster.rebalancing(), "no assignment yet");
+        assert!(!cluster.await_joined(Duration::from_millis(50)));
+        let slot = cluster.slot("c", None);
+        cluster.owned.write().unwrap().insert(slot);
+        cluster.rebalancing.store(false, Ordering::SeqCst);
+        assert!(cluster.await_joined(Duration::from_millis(50)));
+        assert!(cluster.owns_connector("c"));
+        assert!(!cluster.owns_task("c", 0), "task 0 is on the next partition");
+        cluster.set_applied(5);
+        assert!(cluster.await_applied(4, Duration::ZERO));
+        assert!(!cluster.await_applied(5, Duration::from_millis(20)), "offset 5 is not applied yet");
+    }
+}
