@@ -64,6 +64,9 @@ async fn requests_need_a_known_bearer_token() {
     // The version and the readiness probe answer anyone.
     assert_eq!(http.get(url("/")).send().await.unwrap().status(), 200);
     assert_eq!(http.get(url("/health")).send().await.unwrap().status(), 200);
+    // The console's files hold no data; the console asks for a token for the API calls.
+    assert_eq!(http.get(url("/ui/")).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(url("/ui/api.js")).send().await.unwrap().status(), 200);
     // Unknown paths do not reveal themselves to strangers either.
     assert_eq!(http.get(url("/no-such-path")).send().await.unwrap().status(), 401);
     assert_eq!(Api::with_token(&worker, ACME).get("/connectors").await, (200, json!([])));

@@ -1,4 +1,4 @@
-//! `rest.auth=tenants`: every request but `GET /` and `GET /health` carries
+//! `rest.auth=tenants`: every request but `GET /`, `GET /health` and the console's files carries
 //! `Authorization: Bearer TOKEN`. The middleware finds whose token it is; handlers take the
 //! [`Caller`] (or [`AdminOnly`]) as an extractor and show a tenant only what is its own.
 //! Without `rest.auth` every caller is an admin, which is Kafka Connect's behaviour.
@@ -26,7 +26,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
                 Some(caller) => Some(caller),
                 None => return ApiError::Unauthorized("the bearer token is not one this worker knows".into()).into_response(),
             },
-            None if OPEN_PATHS.contains(&request.uri().path()) => None,
+            None if is_open(request.uri().path()) => None,
             None => return ApiError::Unauthorized(NO_TOKEN.into()).into_response(),
         },
     };
@@ -34,6 +34,12 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         request.extensions_mut().insert(caller);
     }
     next.run(request).await
+}
+
+/// The console's static files are open too: they hold no data, and the console then asks
+/// for a token for its API calls.
+fn is_open(path: &str) -> bool {
+    OPEN_PATHS.contains(&path) || path == "/ui" || path.starts_with("/ui/")
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {

@@ -11,9 +11,15 @@ class ApiError extends Error {
   }
 }
 
+// With rest.auth=tenants the API wants a bearer token: asked for once, kept for the tab.
+const TOKEN_KEY = 'wasmconnect-token';
+let askedForToken = false;
+
 /** Calls the worker; an error answer ({"error_code":N,"message":"..."}) throws an ApiError. */
 export async function api(method, path, body) {
   const init = { method, headers: {} };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -25,6 +31,14 @@ export async function api(method, path, body) {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = { message: text };
+  }
+  if (response.status === 401 && !askedForToken) {
+    askedForToken = true;
+    const entered = window.prompt(`${data?.message ?? 'This worker needs a token.'}\nToken:`);
+    if (entered && entered.trim()) {
+      sessionStorage.setItem(TOKEN_KEY, entered.trim());
+      return api(method, path, body);
+    }
   }
   if (!response.ok) {
     throw new ApiError(response.status, data?.message ?? `${response.status} ${response.statusText}`);
