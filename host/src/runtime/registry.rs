@@ -410,15 +410,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("odd.wasm"), b"\0asm").unwrap();
         std::fs::write(dir.path().join("odd.toml"), "name = \"odd\"\nversion = \"1\"\nkind = \"transforms\"\nclass = \"X\"\n").unwrap();
-        let err = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap_err();
+        let err = load_plugin(&dir.path().join("odd.wasm")).unwrap_err();
         assert!(err.to_string().contains("[[transform]]"), "{err}");
+        // A scan skips it (with that error in the log) and keeps the plugins that load.
+        write_plugin(dir.path(), "source", "1.0.0");
+        assert_eq!(PluginRegistry::scan(&[dir.path().to_owned()]).unwrap().plugins().len(), 1);
     }
 
     #[test]
     fn a_component_without_manifest_is_an_error_naming_the_expected_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lonely.wasm"), b"\0asm").unwrap();
-        let err = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap_err();
+        let err = load_plugin(&dir.path().join("lonely.wasm")).unwrap_err();
         assert!(err.to_string().contains("lonely.toml"), "{err}");
+        assert!(PluginRegistry::scan(&[dir.path().to_owned()]).unwrap().plugins().is_empty(), "skipped, not fatal");
     }
 }
