@@ -85,10 +85,35 @@ impl LogError {
     }
 }
 
+/// An append under way: `wait` gives the (partition, offset) of each record once the log
+/// has them.
+pub struct Sent(Box<dyn FnOnce() -> Result<Vec<(i32, i64)>, LogError> + Send>);
+
+impl Sent {
+    pub fn new(wait: impl FnOnce() -> Result<Vec<(i32, i64)>, LogError> + Send + 'static) -> Sent {
+        Sent(Box::new(wait))
+    }
+
+    pub fn wait(self) -> Result<Vec<(i32, i64)>, LogError> {
+        (self.0)()
+    }
+}
+
 pub trait TopicLog: Send + Sync + 'static {
-    /// Appends all records atomically: after a crash at any point either all of them are
-    /// visible or none. Missing topics are created. Returns (partition, offset) per record.
+    /// Appends records: on a log with atomic appends (see `atomic_appends`), after a crash at
+    /// any point either all of them are visible or none. Missing topics are created. Returns
+    /// (partition, offset) per record.
     fn append(&self, records: Vec<ProducerRecord>) -> Result<Vec<(i32, i64)>, LogError>;
+    /// Whether one append of records for several topics is all-or-nothing.
+    fn atomic_appends(&self) -> bool {
+        true
+    }
+    /// Starts an append and returns before it is done where the log can have several under
+    /// way (Kafka); the others append first.
+    fn send(&self, records: Vec<ProducerRecord>) -> Result<Sent, LogError> {
+        let positions = self.append(records);
+        Ok(Sent::new(move || positions))
+    }
     /// Creates a topic; false if it existed already (with the same partition count).
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError>;
     /// Creates a topic with Kafka topic settings (KIP-158's `topic.creation.*`): the

@@ -1,10 +1,12 @@
-//! The source task loop: poll the plugin, transform, convert, and append the records together
-//! with their source offsets in one atomic write, so a crash can neither lose nor repeat them.
+//! The source task loop: poll the plugin, transform, convert, and append the records with
+//! their source offsets: on the embedded log in one atomic write, so a crash can neither lose
+//! nor repeat them; on Kafka the offsets follow the acknowledged records (at least once).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ProducerRecord, TopicLog};
+use wasmconnect_log::{ProducerRecord, Sent, TopicLog};
 
 use super::chain::TransformChain;
 use crate::metrics::TaskMetrics;
@@ -63,21 +65,25 @@ fn pipeline(
     converters: &Converters,
     tenant: Option<&Tenant>,
 ) -> Result<(), String> {
-    let polling_metrics = polling.metrics;
     let log = ctx.log_for(&spec.config)?;
     let creation = TopicCreation::from_config(&spec.config).map_err(|(key, problem)| format!("{key}: {problem}"))?;
-    let output = Output { log: log.as_ref(), topics: creation.map(TopicCreator::new) };
-    let output = &output;
+    let appending = Appender {
+        ctx,
+        spec,
+        log: log.as_ref(),
+        topics: creation.map(TopicCreator::new),
+        converters,
+        metrics: polling.metrics,
+        tenant,
+        in_flight: VecDeque::new(),
+        acked: Vec::new(),
+        acked_batches: 0,
+    };
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
         let appender = std::thread::Builder::new()
             .name(format!("{}-{}-append", spec.connector, spec.id))
-            .spawn_scoped(scope, move || {
-                for records in received {
-                    write(ctx, output, spec, records, converters, polling_metrics, tenant)?;
-                }
-                Ok(())
-            })
+            .spawn_scoped(scope, move || appending.run(received))
             .map_err(|e| format!("cannot start the task's append thread: {e}"))?;
         let polled = poll_until_stopped(stop, polling, &batches, &|| appender.is_finished());
         // Closing the channel lets the appender finish what is queued, then exit.
@@ -187,63 +193,163 @@ fn poll_until_stopped(
     Ok(())
 }
 
-/// Where a source task's records go.
-struct Output<'a> {
+/// Batches a task may have sent and not yet seen acknowledged, on a log where that pays
+/// (Kafka): each costs a broker round trip otherwise.
+const MAX_IN_FLIGHT: usize = 4;
+/// On such a log, how many acknowledged batches share one write of their offsets.
+const OFFSETS_EVERY: usize = 8;
+/// With batches under way and no new one for this long, they are waited for and their
+/// offsets written, so an idle source commits promptly.
+const SETTLE_AFTER: Duration = Duration::from_millis(50);
+
+type Offsets = Vec<(serde_json::Value, serde_json::Value)>;
+
+/// The appending side of a task: writes polled batches and commits their source offsets.
+///
+/// On a log with atomic appends (the embedded log) a batch and its offsets are one append.
+/// On Kafka the data of several batches may be under way at once; a batch's offsets are
+/// written only after its data and all data before it are acknowledged, so a committed
+/// offset never covers a record that was lost (a crash can only repeat records).
+struct Appender<'a> {
+    ctx: &'a WorkerContext,
+    spec: &'a TaskSpec,
     /// The worker's log, or one with the connector's producer overrides.
     log: &'a dyn TopicLog,
     /// KIP-158 topic creation, when the connector asks for it.
     topics: Option<TopicCreator>,
+    converters: &'a Converters,
+    metrics: &'a TaskMetrics,
+    tenant: Option<&'a Tenant>,
+    /// Sent batches, oldest first: the append, the offsets it carries, its record count.
+    in_flight: VecDeque<(Sent, Offsets, usize)>,
+    /// Offsets of acknowledged batches not written yet, and how many batches they cover.
+    acked: Offsets,
+    acked_batches: usize,
 }
 
-fn write(
-    ctx: &WorkerContext,
-    output: &Output,
-    spec: &TaskSpec,
-    polled: Polled,
-    converters: &Converters,
-    metrics: &TaskMetrics,
-    tenant: Option<&Tenant>,
-) -> Result<(), String> {
-    let (connector, task) = (spec.connector.as_str(), spec.id);
-    let Polled { records, offsets: latest } = polled;
-    let mut batch = Vec::with_capacity(records.len() + latest.len());
-    for record in records {
-        // Checked here, after the transforms, because a router (RegexRouter, TimestampRouter)
-        // or the plugin itself decides the topic; the whole batch stays unwritten.
-        if let Some(tenant) = tenant.filter(|t| !t.allows_topic(&record.topic)) {
-            return Err(format!(
-                "a record is for topic {:?}, but tenant {}'s connectors may write only to topics starting with {:?}; \
-                 nothing of this batch was written. Change the connector's topic settings or its transforms.",
-                record.topic, tenant.name, tenant.topic_prefix
-            ));
+impl Appender<'_> {
+    fn run(mut self, received: Receiver<Polled>) -> Result<(), String> {
+        loop {
+            let polled = if self.in_flight.is_empty() && self.acked.is_empty() {
+                match received.recv() {
+                    Ok(polled) => polled,
+                    Err(_) => break,
+                }
+            } else {
+                match received.recv_timeout(SETTLE_AFTER) {
+                    Ok(polled) => polled,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.settle()?;
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            };
+            self.write(polled)?;
         }
-        batch.push(produce(record, converters)?);
+        self.settle()
     }
-    let json = |text: &str, what: &str| {
-        serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("the plugin's source {what} {text:?} is not JSON: {e}"))
-    };
-    let mut committed = Vec::with_capacity(latest.len());
-    for (partition, offset) in &latest {
-        committed.push((json(partition, "partition")?, json(offset, "offset")?));
+
+    fn write(&mut self, polled: Polled) -> Result<(), String> {
+        let (records, offsets) = self.prepare(polled)?;
+        let written = records.len();
+        if self.log.atomic_appends() {
+            let mut batch = records;
+            batch.extend(offsets.iter().map(|(p, o)| self.ctx.source_offsets.record(&self.spec.connector, p, Some(o))));
+            let appended = self.log.append(batch);
+            self.metrics.committed(appended.is_ok());
+            appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
+            self.metrics.written(written);
+            self.remember(offsets);
+            return Ok(());
+        }
+        let sent = self.log.send(records).map_err(|e| format!("cannot write to the topic log: {e}"))?;
+        self.in_flight.push_back((sent, offsets, written));
+        while self.in_flight.len() > MAX_IN_FLIGHT {
+            self.complete_oldest()?;
+        }
+        Ok(())
     }
-    batch.extend(committed.iter().map(|(p, o)| ctx.source_offsets.record(connector, p, Some(o))));
-    let written: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != ctx.source_offsets.topic()).collect();
-    for topic in written {
-        ctx.status.topic_used(connector, topic, task);
+
+    /// Converts a batch and checks its topics; the records and the offsets they commit.
+    fn prepare(&self, polled: Polled) -> Result<(Vec<ProducerRecord>, Offsets), String> {
+        let (connector, task) = (self.spec.connector.as_str(), self.spec.id);
+        let Polled { records, offsets: latest } = polled;
+        let mut batch = Vec::with_capacity(records.len() + latest.len());
+        for record in records {
+            // Checked here, after the transforms, because a router (RegexRouter, TimestampRouter)
+            // or the plugin itself decides the topic; the whole batch stays unwritten.
+            if let Some(tenant) = self.tenant.filter(|t| !t.allows_topic(&record.topic)) {
+                return Err(format!(
+                    "a record is for topic {:?}, but tenant {}'s connectors may write only to topics starting with {:?}; \
+                     nothing of this batch was written. Change the connector's topic settings or its transforms.",
+                    record.topic, tenant.name, tenant.topic_prefix
+                ));
+            }
+            batch.push(produce(record, self.converters)?);
+        }
+        let json = |text: &str, what: &str| {
+            serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("the plugin's source {what} {text:?} is not JSON: {e}"))
+        };
+        let mut offsets = Vec::with_capacity(latest.len());
+        for (partition, offset) in &latest {
+            offsets.push((json(partition, "partition")?, json(offset, "offset")?));
+        }
+        let topics: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).collect();
+        for topic in &topics {
+            self.ctx.status.topic_used(connector, topic, task);
+        }
+        if let Some(creator) = &self.topics {
+            creator.ensure(self.log, topics).map_err(|e| format!("cannot create a topic by the connector's topic.creation.* rules: {e}"))?;
+        }
+        Ok((batch, offsets))
     }
-    let written = batch.len() - committed.len();
-    if let Some(creator) = &output.topics {
-        let topics: std::collections::BTreeSet<&str> = batch.iter().map(|r| r.topic.as_str()).filter(|t| *t != ctx.source_offsets.topic()).collect();
-        creator.ensure(output.log, topics).map_err(|e| format!("cannot create a topic by the connector's topic.creation.* rules: {e}"))?;
+
+    /// Waits for the oldest batch under way; every so many, the offsets of those done are
+    /// written.
+    fn complete_oldest(&mut self) -> Result<(), String> {
+        let Some((sent, offsets, written)) = self.in_flight.pop_front() else { return Ok(()) };
+        sent.wait().map_err(|e| format!("cannot write to the topic log: {e}"))?;
+        self.metrics.written(written);
+        self.acked.extend(offsets);
+        self.acked_batches += 1;
+        if self.acked_batches >= OFFSETS_EVERY { self.write_offsets() } else { Ok(()) }
     }
-    let appended = output.log.append(batch);
-    metrics.committed(appended.is_ok());
-    appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
-    metrics.written(written);
-    for (partition, offset) in committed {
-        ctx.source_offsets.remember(connector, partition, Some(offset));
+
+    /// Waits for everything under way and writes its offsets.
+    fn settle(&mut self) -> Result<(), String> {
+        while !self.in_flight.is_empty() {
+            self.complete_oldest()?;
+        }
+        self.write_offsets()
     }
-    Ok(())
+
+    /// One append of the latest acknowledged offset per source partition.
+    fn write_offsets(&mut self) -> Result<(), String> {
+        self.acked_batches = 0;
+        let mut latest: Offsets = Vec::new();
+        for (partition, offset) in std::mem::take(&mut self.acked) {
+            match latest.iter_mut().find(|(p, _)| *p == partition) {
+                Some(entry) => entry.1 = offset,
+                None => latest.push((partition, offset)),
+            }
+        }
+        if latest.is_empty() {
+            return Ok(());
+        }
+        let records = latest.iter().map(|(p, o)| self.ctx.source_offsets.record(&self.spec.connector, p, Some(o))).collect();
+        let appended = self.log.append(records);
+        self.metrics.committed(appended.is_ok());
+        appended.map_err(|e| format!("cannot commit the source offsets: {e}"))?;
+        self.remember(latest);
+        Ok(())
+    }
+
+    fn remember(&self, offsets: Offsets) {
+        for (partition, offset) in offsets {
+            self.ctx.source_offsets.remember(&self.spec.connector, partition, Some(offset));
+        }
+    }
 }
 
 fn produce(record: TransformRecord, converters: &Converters) -> Result<ProducerRecord, String> {

@@ -26,7 +26,7 @@ use rdkafka::types::RDKafkaRespErr;
 pub use options::KafkaOptions;
 use read::{PartitionReader, kafka_error};
 
-use crate::{ConsumerRecord, LogError, ProducerRecord, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
+use crate::{ConsumerRecord, LogError, ProducerRecord, Sent, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
 
 /// How often a waiting sink looks at the brokers again: appends by other workers and
 /// other clients raise no local signal.
@@ -48,8 +48,15 @@ pub struct KafkaLog {
     /// Partition counts of topics known to exist, and when they were read, so appends and
     /// reads do not ask the brokers every time.
     known: Mutex<HashMap<String, (i32, Instant)>>,
-    appends: AtomicU64,
-    appended: (Mutex<()>, Condvar),
+    appended: Arc<Appended>,
+}
+
+/// Completed appends, counted for `wait_for_append`; shared with the appends under way.
+#[derive(Default)]
+struct Appended {
+    count: AtomicU64,
+    lock: Mutex<()>,
+    signal: Condvar,
 }
 
 impl KafkaLog {
@@ -69,8 +76,7 @@ impl KafkaLog {
             meta,
             readers: Mutex::new(HashMap::new()),
             known: Mutex::new(HashMap::new()),
-            appends: AtomicU64::new(0),
-            appended: (Mutex::new(()), Condvar::new()),
+            appended: Arc::default(),
         })
     }
 
@@ -225,14 +231,28 @@ impl KafkaLog {
 
 impl TopicLog for KafkaLog {
     fn append(&self, records: Vec<ProducerRecord>) -> Result<Vec<(i32, i64)>, LogError> {
+        self.send(records)?.wait()
+    }
+
+    /// Batches to different partitions are separate produce requests, so one may fail while
+    /// another lands.
+    fn atomic_appends(&self) -> bool {
+        false
+    }
+
+    fn send(&self, records: Vec<ProducerRecord>) -> Result<Sent, LogError> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Sent::new(|| Ok(Vec::new())));
         }
         self.ensure_topics(&records)?;
-        let positions = produce::send_all(&self.producer, &records, DELIVERY_WAIT * 2)?;
-        self.appends.fetch_add(1, Ordering::SeqCst);
-        self.appended.1.notify_all();
-        Ok(positions)
+        let pending = produce::send_all(&self.producer, &records);
+        let appended = self.appended.clone();
+        Ok(Sent::new(move || {
+            let positions = pending.wait(DELIVERY_WAIT * 2)?;
+            appended.count.fetch_add(1, Ordering::SeqCst);
+            appended.signal.notify_all();
+            Ok(positions)
+        }))
     }
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {
@@ -288,13 +308,13 @@ impl TopicLog for KafkaLog {
     }
 
     fn append_count(&self) -> u64 {
-        self.appends.load(Ordering::SeqCst)
+        self.appended.count.load(Ordering::SeqCst)
     }
 
     fn wait_for_append(&self, seen: u64, timeout: Duration) -> u64 {
-        let guard = self.appended.0.lock().unwrap();
+        let guard = self.appended.lock.lock().unwrap();
         let wait = timeout.min(REMOTE_APPEND_CHECK);
-        let _unused = self.appended.1.wait_timeout_while(guard, wait, |_| self.appends.load(Ordering::SeqCst) == seen).unwrap();
-        self.appends.load(Ordering::SeqCst)
+        let _unused = self.appended.signal.wait_timeout_while(guard, wait, |_| self.append_count() == seen).unwrap();
+        self.append_count()
     }
 }

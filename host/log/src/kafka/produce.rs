@@ -47,7 +47,7 @@ impl Pending {
 
     /// Waits for every report; librdkafka itself retries until `delivery.timeout.ms`, so
     /// `limit` only guards against a report that never comes.
-    fn wait(&self, limit: Duration) -> Result<Vec<(i32, i64)>, LogError> {
+    pub(super) fn wait(&self, limit: Duration) -> Result<Vec<(i32, i64)>, LogError> {
         let state = self.state.lock().unwrap();
         let (state, timeout) = self.done.wait_timeout_while(state, limit, |s| s.remaining > 0).unwrap();
         if timeout.timed_out() {
@@ -79,8 +79,8 @@ impl ProducerContext for Deliveries {
 
 pub(super) type Producer = ThreadedProducer<Deliveries>;
 
-/// Sends the batch and waits for the acknowledgements: positions in record order.
-pub(super) fn send_all(producer: &Producer, records: &[ProducerRecord], limit: Duration) -> Result<Vec<(i32, i64)>, LogError> {
+/// Hands the batch to librdkafka; the returned reports say when the brokers have it.
+pub(super) fn send_all(producer: &Producer, records: &[ProducerRecord]) -> Arc<Pending> {
     let pending = Pending::new(records.len());
     for (index, record) in records.iter().enumerate() {
         let mut message = BaseRecord::<[u8], [u8], _>::with_opaque_to(&record.topic, Box::new((pending.clone(), index)));
@@ -119,5 +119,5 @@ pub(super) fn send_all(producer: &Producer, records: &[ProducerRecord], limit: D
             }
         }
     }
-    pending.wait(limit)
+    pending
 }
