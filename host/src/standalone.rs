@@ -40,6 +40,8 @@ pub struct StandaloneConfig {
     pub tenants: Option<Arc<Tenants>>,
 }
 
+// Made once per worker, so the size of the Kafka variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Default)]
 pub enum Backend {
     /// The durable embedded log in `<data_dir>/topics`: nothing else to run.

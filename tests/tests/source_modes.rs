@@ -83,7 +83,7 @@ async fn bulk(postgres: bool) {
     // Every pass reads the whole table, in key order, in pages of 2.
     let rows = payloads(&api, "bulk_pairs", 10).await;
     let keys: Vec<(i64, i64)> = rows.iter().map(|p| (p["a"].as_i64().unwrap(), p["b"].as_i64().unwrap())).collect();
-    let pass = vec![(1, 1), (1, 2), (2, 1), (2, 2), (3, 0)];
+    let pass = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 0)];
     assert_eq!(keys[..5], pass[..]);
     assert_eq!(keys[5..10], pass[..]);
     db.exec("DELETE FROM pairs WHERE a = 1").await;

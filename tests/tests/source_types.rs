@@ -125,6 +125,8 @@ async fn mariadb_types_map_to_connect_schemas_and_values() {
     db.drop_database().await;
 }
 
+// 3.14159 is a stored NUMERIC value here, not an attempt at PI.
+#[allow(clippy::approx_constant)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_types_map_to_connect_schemas_and_values() {
     let db = AnyDb::create(true, "pgtypes").await;

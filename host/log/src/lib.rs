@@ -87,14 +87,17 @@ impl LogError {
 
 /// An append under way: `wait` gives the (partition, offset) of each record once the log
 /// has them.
-pub struct Sent(Box<dyn FnOnce() -> Result<Vec<(i32, i64)>, LogError> + Send>);
+pub struct Sent(Box<dyn FnOnce() -> Positions + Send>);
+
+/// The (partition, offset) of each appended record, in order.
+pub type Positions = Result<Vec<(i32, i64)>, LogError>;
 
 impl Sent {
-    pub fn new(wait: impl FnOnce() -> Result<Vec<(i32, i64)>, LogError> + Send + 'static) -> Sent {
+    pub fn new(wait: impl FnOnce() -> Positions + Send + 'static) -> Sent {
         Sent(Box::new(wait))
     }
 
-    pub fn wait(self) -> Result<Vec<(i32, i64)>, LogError> {
+    pub fn wait(self) -> Positions {
         (self.0)()
     }
 }

@@ -659,7 +659,7 @@ impl Herder {
     /// The task configs, and how often the plugin wants them generated again.
     fn generate_task_configs(&self, name: &str, config: &Config, plugin: &Arc<Plugin>) -> Result<(Vec<Config>, Option<std::time::Duration>), PluginError> {
         let max_tasks = config.get("tasks.max").and_then(|m| m.trim().parse().ok()).unwrap_or(1);
-        let ctx = self.ctx.task_context(name, None, &config).map_err(PluginError::Config)?;
+        let ctx = self.ctx.task_context(name, None, config).map_err(PluginError::Config)?;
         let runtime = &self.ctx.runtime;
         let split = match plugin.manifest.kind {
             PluginKind::Source => runtime.source(plugin, ctx)?.task_configs(max_tasks)?,
@@ -670,7 +670,7 @@ impl Herder {
         };
         // The plugin saw resolved provider references; what it hands back unchanged goes back
         // to the reference, so no resolved secret reaches connect-configs or the REST API.
-        let resolved = providers::resolve(&config).map_err(PluginError::Config)?;
+        let resolved = providers::resolve(config).map_err(PluginError::Config)?;
         // A task always carries the connector's own settings (converters, errors.*) as well.
         let configs = split
             .configs

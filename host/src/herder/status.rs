@@ -150,10 +150,10 @@ impl StatusStore {
                 Some(status) => tasks.insert((name.to_owned(), id), status),
                 None => tasks.remove(&(name.to_owned(), id)),
             };
-        } else if let (Some(_), Some(value)) = (key.strip_prefix("topic-"), &value) {
-            if let (Some(topic), Some(connector)) = (value["topic"]["name"].as_str(), value["topic"]["connector"].as_str()) {
-                self.topics.write().unwrap().entry(connector.to_owned()).or_default().insert(topic.to_owned());
-            }
+        } else if let (Some(_), Some(value)) = (key.strip_prefix("topic-"), &value)
+            && let (Some(topic), Some(connector)) = (value["topic"]["name"].as_str(), value["topic"]["connector"].as_str())
+        {
+            self.topics.write().unwrap().entry(connector.to_owned()).or_default().insert(topic.to_owned());
         }
     }
 

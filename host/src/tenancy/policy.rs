@@ -128,7 +128,7 @@ impl Tenant {
 
     /// A sink's `topics` and any dead-letter topic must be the tenant's.
     fn check_topics(&self, config: &Config) -> Result<(), String> {
-        let topics: Vec<&str> = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect()).unwrap_or_else(Vec::new);
+        let topics: Vec<&str> = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect()).unwrap_or_default();
         if let Some(topic) = topics.iter().find(|t| !self.allows_topic(t)) {
             return Err(format!("topics: {topic:?} must start with {:?}, tenant {}'s topic prefix", self.topic_prefix, self.name));
         }
