@@ -1,5 +1,7 @@
-//! A standalone worker: the embedded topic log, the plugin runtime, the herder and the REST
-//! API in one process.
+//! A worker in one process: the topic log, the plugin runtime, the herder and the REST API.
+//! Standalone it keeps everything in the embedded log; in distributed mode (`Backend::Kafka`)
+//! the topics are on a Kafka cluster and the herder shares the connectors with the other
+//! workers of its group. (The names say "standalone" from before distributed mode.)
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

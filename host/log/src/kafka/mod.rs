@@ -80,10 +80,6 @@ impl KafkaLog {
         })
     }
 
-    pub fn bootstrap_servers(&self) -> &str {
-        &self.options.bootstrap_servers
-    }
-
     /// The committed position of consumer group `group` on each of `partitions` that has one.
     pub fn group_positions(&self, group: &str, partitions: &[TopicPartition]) -> Result<Vec<(TopicPartition, i64)>, LogError> {
         self.groups.committed(group, partitions)
