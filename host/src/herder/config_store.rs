@@ -39,6 +39,10 @@ impl ConfigStore {
         ConfigStore { log, topic }
     }
 
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
     /// The connectors that exist, replayed from the topic (latest record per key wins).
     pub fn load(&self) -> anyhow::Result<BTreeMap<String, StoredConnector>> {
         let mut configs = BTreeMap::new();

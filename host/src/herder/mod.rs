@@ -198,6 +198,11 @@ impl Herder {
         self.ctx.status.worker_id()
     }
 
+    /// Where connector configs are stored, secrets as given.
+    pub fn config_topic(&self) -> &str {
+        self.configs.topic()
+    }
+
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.ctx.metrics
     }

@@ -85,7 +85,7 @@ fn header_pairs() -> utoipa::openapi::Array {
 
 #[utoipa::path(get, path = "/topics/{topic}/records", tag = "topics", summary = "Read records, keys and values as text",
     params(("topic" = String, Path), ReadParams),
-    responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TextRecord>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,6 +93,12 @@ async fn read(
     Query(params): Query<ReadParams>,
 ) -> Result<Json<Vec<TextRecord>>, ApiError> {
     let partitions = partitions(&state, &caller, &topic)?;
+    if topic == state.herder.config_topic() {
+        return Err(ApiError::Forbidden(format!(
+            "{topic} holds the connectors' configs with their passwords as given, so its records are not shown here; \
+             GET /connectors/{{name}}/config shows a config with its passwords hidden"
+        )));
+    }
     if params.partition < 0 || params.offset < 0 {
         return Err(ApiError::BadRequest(format!("partition and offset cannot be negative, not {} and {}", params.partition, params.offset)));
     }
