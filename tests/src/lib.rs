@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 use wasmconnect::runtime::{TaskLimits, WorkerLimits};
-use wasmconnect::standalone::{Standalone, StandaloneConfig};
+use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, Standalone, StandaloneConfig};
 
 /// The plugins `cargo xtask test` built for this run.
 pub fn plugin_path() -> PathBuf {
@@ -41,6 +41,16 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
         backend: Default::default(),
         tenants: None,
     }
+}
+
+/// A worker whose topics, configs, offsets and statuses are on the Kafka cluster at
+/// `bootstrap_servers`, with `topics` as its internal topics; `request_timeout` bounds each
+/// metadata, admin and read request.
+pub async fn start_kafka_worker(data_dir: &Path, bootstrap_servers: String, topics: InternalTopics, request_timeout: Duration) -> Standalone {
+    let mut options = wasmconnect_log::KafkaOptions::new(bootstrap_servers);
+    options.request_timeout = request_timeout;
+    let backend = Backend::Kafka(KafkaBackend { options, topics, group_id: "connect-cluster".into() });
+    start_worker_with(StandaloneConfig { backend, ..worker_config(data_dir) }).await
 }
 
 pub async fn start_worker_with(config: StandaloneConfig) -> Standalone {

@@ -7,18 +7,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sqlx::Row;
-use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, Standalone, StandaloneConfig};
+use wasmconnect::standalone::{InternalTopics, Standalone};
 use wasmconnect_e2e::*;
-use wasmconnect_log::KafkaOptions;
 use wasmconnect_log::test_broker::Tansu;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-async fn start_kafka_worker(data_dir: &Path, broker: &Tansu) -> Standalone {
-    let mut options = KafkaOptions::new(broker.bootstrap_servers());
-    options.request_timeout = Duration::from_secs(20);
-    let backend = Backend::Kafka(KafkaBackend { options, topics: InternalTopics::default(), group_id: "connect-cluster".into() });
-    start_worker_with(StandaloneConfig { backend, ..worker_config(data_dir) }).await
+async fn start_tansu_worker(data_dir: &Path, broker: &Tansu) -> Standalone {
+    start_kafka_worker(data_dir, broker.bootstrap_servers(), InternalTopics::default(), Duration::from_secs(20)).await
 }
 
 /// Runs tests/kafka/client.py, an ordinary confluent-kafka client.
@@ -51,7 +47,7 @@ async fn the_reference_scenario_runs_on_kafka_and_survives_a_restart() {
     db.exec(USERS_DDL).await;
     let data = tempfile::tempdir().unwrap();
 
-    let worker = start_kafka_worker(data.path(), &broker).await;
+    let worker = start_tansu_worker(data.path(), &broker).await;
     let api = Api::new(&worker);
     assert_eq!(api.post("/connectors", &source_config(&db)).await.0, 201);
     assert_eq!(api.post("/connectors", &sink_config(&db)).await.0, 201);
@@ -93,7 +89,7 @@ async fn the_reference_scenario_runs_on_kafka_and_survives_a_restart() {
         db.exec(&format!("INSERT INTO users (user_id, pwd) VALUES ('u{i}', 'p{i}')")).await;
     }
     let data = tempfile::tempdir().unwrap();
-    let worker = start_kafka_worker(data.path(), &broker).await;
+    let worker = start_tansu_worker(data.path(), &broker).await;
     let api = Api::new(&worker);
     assert_eq!(api.get("/connectors").await, (200, serde_json::json!(["my-sink-connect", "my-source-connect"])));
     eventually("5 rows from the table in the sink", WAIT, || async { (db.count("my_topic_users").await == Some(6)).then_some(()) }).await;
@@ -116,10 +112,7 @@ async fn a_broker_outage_pauses_the_tasks_and_they_recover_without_loss() {
     let db = TestDb::create("kafkaoutage").await;
     db.exec(USERS_DDL).await;
     let data = tempfile::tempdir().unwrap();
-    let mut options = KafkaOptions::new(cluster.bootstrap_servers());
-    options.request_timeout = Duration::from_secs(10);
-    let backend = Backend::Kafka(KafkaBackend { options, topics, group_id: "connect-cluster".into() });
-    let worker = start_worker_with(StandaloneConfig { backend, ..worker_config(data.path()) }).await;
+    let worker = start_kafka_worker(data.path(), cluster.bootstrap_servers(), topics, Duration::from_secs(10)).await;
     let api = Api::new(&worker);
     assert_eq!(api.post("/connectors", &source_config(&db)).await.0, 201);
     assert_eq!(api.post("/connectors", &sink_config(&db)).await.0, 201);
@@ -156,7 +149,7 @@ async fn a_connector_gets_its_own_producer_with_producer_override_settings() {
     db.exec(USERS_DDL).await;
     db.exec("INSERT INTO users (user_id, pwd) VALUES ('alice', 'secret')").await;
     let data = tempfile::tempdir().unwrap();
-    let worker = start_kafka_worker(data.path(), &broker).await;
+    let worker = start_tansu_worker(data.path(), &broker).await;
     let api = Api::new(&worker);
 
     let mut compressed = source_config(&db);
@@ -192,7 +185,7 @@ async fn a_source_creates_its_topics_by_its_topic_creation_rules() {
     db.exec(USERS_DDL).await;
     db.exec("INSERT INTO users (user_id, pwd) VALUES ('alice', 'secret')").await;
     let data = tempfile::tempdir().unwrap();
-    let worker = start_kafka_worker(data.path(), &broker).await;
+    let worker = start_tansu_worker(data.path(), &broker).await;
     let api = Api::new(&worker);
     let mut source = source_config(&db);
     for (key, value) in [

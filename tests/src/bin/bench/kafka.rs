@@ -8,13 +8,11 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use serde_json::json;
-use wasmconnect::standalone::{Backend, InternalTopics, KafkaBackend, StandaloneConfig};
-use wasmconnect_e2e::{Api, TestDb, start_worker_with, worker_config};
-use wasmconnect_log::KafkaOptions;
+use wasmconnect::standalone::InternalTopics;
+use wasmconnect_e2e::{Api, TestDb, start_kafka_worker};
 use wasmconnect_log::test_broker::Tansu;
 
-use super::{Measurement, READ_BATCH, raw_source_pages};
+use super::{Measurement, create_source, raw_source_pages};
 
 pub async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
     let broker = Tansu::start();
@@ -52,16 +50,10 @@ pub async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measure
     let baseline = started.elapsed();
 
     let dir = tempfile::tempdir()?;
-    let mut options = KafkaOptions::new(broker.bootstrap_servers());
-    options.request_timeout = Duration::from_secs(30);
-    let backend = Backend::Kafka(KafkaBackend { options, topics: InternalTopics::default(), group_id: "bench".into() });
-    let worker = start_worker_with(StandaloneConfig { backend, ..worker_config(dir.path()) }).await;
+    let worker = start_kafka_worker(dir.path(), broker.bootstrap_servers(), InternalTopics::default(), Duration::from_secs(30)).await;
     let api = Api::new(&worker);
-    let mut config = wasmconnect_e2e::source_config(db);
-    config["config"]["batch.max.rows"] = json!(READ_BATCH.to_string());
     let started = Instant::now();
-    let (status, body) = api.post("/connectors", &config).await;
-    anyhow::ensure!(status == 201, "creating the source failed: {body}");
+    create_source(&api, db).await?;
     // The task's own count of records the brokers acknowledged.
     loop {
         let (_, status) = api.get("/connectors/my-source-connect/status").await;

@@ -138,11 +138,8 @@ async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement
 
     let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
     let api = Api::new(&worker);
-    let mut config = wasmconnect_e2e::source_config(db);
-    config["config"]["batch.max.rows"] = json!(READ_BATCH.to_string());
     let started = Instant::now();
-    let (status, body) = api.post("/connectors", &config).await;
-    anyhow::ensure!(status == 201, "creating the source failed: {body}");
+    create_source(&api, db).await?;
     let tp = TopicPartition { topic: "my_topic_users".into(), partition: 0 };
     while worker.log().end_offset(&tp).unwrap_or(0) < rows as i64 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -150,6 +147,15 @@ async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement
     let wasmconnect = started.elapsed();
     worker.shutdown().await?;
     Ok(Measurement { scenario: "source: MariaDB users → embedded log (JSON envelope)", rows, baseline, wasmconnect })
+}
+
+/// Creates the reference scenario's JDBC source, reading pages of the baseline's size.
+async fn create_source(api: &Api, db: &TestDb) -> anyhow::Result<()> {
+    let mut config = wasmconnect_e2e::source_config(db);
+    config["config"]["batch.max.rows"] = json!(READ_BATCH.to_string());
+    let (status, body) = api.post("/connectors", &config).await;
+    anyhow::ensure!(status == 201, "creating the source failed: {body}");
+    Ok(())
 }
 
 /// Baseline: read the envelopes, convert them, and write them with the multi-row INSERT the
