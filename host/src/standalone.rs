@@ -286,12 +286,13 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         .into_iter()
         .filter_map(|key| Some((key.to_owned(), config.worker_config.get(key)?.clone())))
         .collect();
-    let registry = Arc::new(PluginRegistry::scan(&config.plugin_path)?);
+    let runtime = Arc::new(Runtime::new(config.compiled_cache, config.limits)?);
+    // Loading compiles every plugin (or reads it from the cache), so the first connector
+    // starts at once and a broken component shows up now rather than at first use.
+    let registry = Arc::new(PluginRegistry::scan(&config.plugin_path, runtime.as_ref())?);
     if registry.plugins().is_empty() {
         tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: connectors cannot be created until the plugin path has some");
     }
-    let runtime = Arc::new(Runtime::new(config.compiled_cache, config.limits)?);
-    runtime.precompile(&registry);
     let worker_id = format!("{}:{}", hostname(addr, &config.worker_config), addr.port());
     let ctx = Arc::new(WorkerContext {
         source_offsets: Arc::new(SourceOffsets::load(log.as_ref(), topics.offsets.name.clone())?),

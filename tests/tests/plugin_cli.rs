@@ -2,6 +2,7 @@
 //! without a worker and sees what comes out.
 
 use std::io::Write;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wasmconnect::cli::plugin::{Kind, PluginCommand, run};
@@ -37,14 +38,20 @@ async fn inspect_shows_the_manifest_and_the_wit_interfaces() {
     let output = plugin(PluginCommand::Inspect { plugin: component("jdbc-source") }).await.unwrap();
     assert!(output.starts_with("jdbc-source 0.1.0 (source)"), "{output}");
     assert!(output.contains("class: io.confluent.connect.jdbc.JdbcSourceConnector (aliases: JdbcSource)"), "{output}");
-    assert!(output.contains("wasmconnect:connector/sql@0.1.0"), "imports: {output}");
-    assert!(output.contains("exports: wasmconnect:connector/connector@0.1.0, wasmconnect:connector/source-task@0.1.0"), "{output}");
+    assert!(output.contains("contract: wasmconnect:connector@1.1.0 (this host: 1.1.0)"), "{output}");
+    assert!(output.contains("wasmconnect:connector/sql@1.1.0"), "imports: {output}");
+    assert!(
+        output.contains("exports: wasmconnect:connector/plugin@1.1.0, wasmconnect:connector/connector@1.1.0, wasmconnect:connector/source-task@1.1.0"),
+        "{output}"
+    );
     assert!(output.contains("connection.url (required)"), "{output}");
+    let old = plugin(PluginCommand::Inspect { plugin: component("compat-source") }).await.unwrap();
+    assert!(old.contains("contract: wasmconnect:connector@1.0.0 (this host: 1.1.0)"), "{old}");
     let transforms = plugin(PluginCommand::Inspect { plugin: component("connect-transforms") }).await.unwrap();
     assert!(transforms.contains("transform: org.apache.kafka.connect.transforms.MaskField$Value [fields (required)"), "{transforms}");
     assert!(transforms.contains("predicate: org.apache.kafka.connect.transforms.predicates.TopicNameMatches"), "{transforms}");
     let missing = plugin(PluginCommand::Inspect { plugin: plugin_path().join("nothing.wasm") }).await.unwrap_err();
-    assert!(missing.to_string().contains("nothing.toml"), "{missing}");
+    assert!(missing.to_string().contains("cannot read plugin"), "{missing}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,13 +103,17 @@ async fn test_polls_a_source_puts_into_a_sink_and_applies_transforms() {
     db.drop_database().await;
 }
 
-/// From nothing to a running plugin: `new` makes a crate of each kind, `build` makes its
-/// component, and `test` runs it.
+/// From nothing to running plugins: `new` makes a crate of each kind, `build` makes its
+/// component, `test` runs it in the sandbox, and a worker whose plugin path has the three runs
+/// them as connectors: the generator feeds a topic through the redacting transform, and the
+/// sink reads it. The manifests come from the components (the SDK's builder), validators too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn new_and_build_make_plugins_that_run() {
+async fn new_and_build_make_plugins_that_run_in_a_worker() {
     let dir = tempfile::tempdir().unwrap();
     // Not the target directory of the running tests, which cargo holds locked meanwhile.
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.path().join("target"), |t| std::path::PathBuf::from(t).join("plugin-scaffold"));
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
     let mut components = Vec::new();
     for kind in [Kind::Source, Kind::Sink, Kind::Transform] {
         let name = format!("my-{kind:?}").to_lowercase();
@@ -111,22 +122,47 @@ async fn new_and_build_make_plugins_that_run() {
         assert!(created.contains("wasmconnect plugin build"), "{created}");
         let built = plugin(PluginCommand::Build { dir: crate_dir.clone(), target_dir: Some(target.clone()) }).await.unwrap();
         assert!(built.contains(&format!("{name}.wasm")), "{built}");
-        assert!(crate_dir.join("dist").join(format!("{name}.toml")).exists());
-        components.push(crate_dir.join("dist").join(format!("{name}.wasm")));
+        let component = crate_dir.join("dist").join(format!("{name}.wasm"));
+        std::fs::copy(&component, plugins.join(format!("{name}.wasm"))).unwrap();
+        components.push(component);
     }
 
-    let config = file(dir.path(), "source.json", &json!({"topic": "ticks", "interval.ms": "10"}).to_string());
-    let ticks = plugin(PluginCommand::Test { plugin: components[0].clone(), config, input: None, polls: 3 }).await.unwrap();
-    let counted: Vec<Value> = lines(&ticks).iter().map(|r| r["value"]["payload"]["n"].clone()).collect();
-    assert_eq!(counted, vec![json!(0), json!(1), json!(2)], "{ticks}");
+    let config = file(dir.path(), "source.json", &json!({"topic": "ticks", "rows.per.poll": "2", "interval.ms": "10"}).to_string());
+    let polled = plugin(PluginCommand::Test { plugin: components[0].clone(), config, input: None, polls: 2 }).await.unwrap();
+    let ids: Vec<Value> = lines(&polled).iter().map(|r| r["value"]["payload"]["id"].clone()).collect();
+    assert_eq!(ids, vec![json!(1), json!(2), json!(3), json!(4)], "{polled}");
 
     let input = file(dir.path(), "in.jsonl", &json!({"topic": "t", "value": {"schema": {"type": "string"}, "payload": "shout"}}).to_string());
-    let config = file(dir.path(), "sink.json", &json!({"log.prefix": "got"}).to_string());
-    let put = plugin(PluginCommand::Test { plugin: components[1].clone(), config, input: Some(input.clone()), polls: 1 }).await.unwrap();
+    let config = file(dir.path(), "sink.json", &json!({"topics": "t", "log.prefix": "got"}).to_string());
+    let put = plugin(PluginCommand::Test { plugin: components[1].clone(), config, input: Some(input), polls: 1 }).await.unwrap();
     assert_eq!(lines(&put), vec![json!({"put": 1, "result": "ok"})]);
 
-    let chain = json!({"transforms": "up", "transforms.up.type": "com.example.MyTransform"});
-    let config = file(dir.path(), "chain.json", &chain.to_string());
-    let out = plugin(PluginCommand::Test { plugin: components[2].clone(), config, input: Some(input), polls: 1 }).await.unwrap();
-    assert_eq!(lines(&out)[0]["value"]["payload"], "SHOUT", "{out}");
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker_with(wasmconnect::standalone::StandaloneConfig { plugin_path: vec![plugins], ..worker_config(data.path()) }).await;
+    let api = Api::new(&worker);
+    let (_, definition) = api.get("/connector-plugins/MySource/config").await;
+    assert_eq!(definition[1]["name"], "rows.per.poll", "{definition}");
+    assert_eq!(definition[1]["default_value"], "10", "{definition}");
+    let (_, checked) = api.put("/connector-plugins/MySource/config/validate", &json!({"connector.class": "MySource", "rows.per.poll": "0"})).await;
+    assert_eq!(checked["error_count"], 2, "topic is missing and rows.per.poll out of range: {checked}");
+    let rows = checked["configs"].as_array().unwrap().iter().find(|c| c["value"]["name"] == "rows.per.poll").unwrap();
+    assert_eq!(rows["value"]["errors"], json!(["invalid value \"0\": must be between 1 and 10000"]), "{checked}");
+
+    let source = json!({"name": "gen", "config": {"connector.class": "com.example.MySource", "topic": "generated", "rows.per.poll": "5",
+        "interval.ms": "20", "transforms": "redact", "transforms.redact.type": "com.example.MyTransform", "transforms.redact.fields": "name"}});
+    assert_eq!(api.post("/connectors", &source).await.0, 201);
+    let values = eventually("five generated rows", Duration::from_secs(60), || async {
+        let values = api.topic_values("generated").await;
+        (values.len() >= 5).then_some(values)
+    })
+    .await;
+    assert_eq!(values[0]["payload"], json!({"id": 1, "name": "****"}), "redacted by the transform: {values:?}");
+    let sink = json!({"name": "log", "config": {"connector.class": "MySink", "topics": "generated"}});
+    assert_eq!(api.post("/connectors", &sink).await.0, 201);
+    eventually("the sink to take the rows", Duration::from_secs(60), || async {
+        let (_, status) = api.get("/connectors/log/status").await;
+        (status["tasks"][0]["progress"]["records_written"].as_u64() >= Some(5)).then_some(())
+    })
+    .await;
+    worker.shutdown().await.unwrap();
 }

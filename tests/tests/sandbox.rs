@@ -126,18 +126,12 @@ async fn a_connector_sets_its_own_limits_within_the_workers_maxima() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trapped_instance_is_not_entered_again() {
     use std::sync::Arc;
-    use wasmconnect::runtime::{OffsetReader, PluginError, PluginRegistry, Runtime, TaskContext, WorkerLimits};
+    use wasmconnect::runtime::{NoOffsets, PluginError, PluginRegistry, Runtime, TaskContext, WorkerLimits};
 
-    struct NoOffsets;
-    impl OffsetReader for NoOffsets {
-        fn committed(&self, _: &serde_json::Value) -> Option<serde_json::Value> {
-            None
-        }
-    }
-    let registry = PluginRegistry::scan(&[plugin_path()]).unwrap();
-    let plugin = registry.resolve("ChaosSource", None).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default())).unwrap();
+    let registry = PluginRegistry::scan(&[plugin_path()], &runtime).unwrap();
+    let plugin = registry.resolve("ChaosSource", None).unwrap();
     let config = [("chaos.behaviour", "panic"), ("topic", "out")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
     let ctx = TaskContext {
         connector: "panics".into(),

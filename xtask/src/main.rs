@@ -2,7 +2,7 @@
 //!
 //! Plugins are WebAssembly components, so building the project means two targets: the host
 //! for this machine and every bundled plugin for `wasm32-wasip2`. These tasks do both and
-//! lay the plugins out as the host expects them (`NAME.wasm` with its `NAME.toml`).
+//! lay the plugins out as the host expects them (`NAME.wasm`, and `NAME.toml` for a 1.0 plugin).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 /// file stem of the component and of its manifest.
 const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink"), ("connect-transforms", "transforms")];
 /// Plugins the tests use besides the bundled ones; they are not shipped in dist/.
-const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source")];
+const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source"), ("compat-source", "compat-source")];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() -> anyhow::Result<()> {
@@ -81,9 +81,10 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds every bundled plugin and copies component + manifest into `out`. Each plugin is
-/// built on its own: they enable different SDK features (one world each), which a shared
-/// build would merge.
+/// Builds every bundled plugin and copies its component into `out`, with the `NAME.toml`
+/// manifest of a plugin that has one (a 1.0 plugin: newer ones export their manifest). Each
+/// plugin is built on its own: they enable different SDK features (one world each), which a
+/// shared build would merge.
 fn plugins(profile: Profile, out: &Path, plugins: &[(&str, &str)]) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
     for (package, dir) in plugins {
@@ -93,7 +94,14 @@ fn plugins(profile: Profile, out: &Path, plugins: &[(&str, &str)]) -> anyhow::Re
         let wasm = target_dir().join(WASM_TARGET).join(profile.dir()).join(format!("{}.wasm", package.replace('-', "_")));
         copy(&wasm, &out.join(format!("{package}.wasm")))?;
         let manifest = root().join("plugins").join(dir).join(format!("{package}.toml"));
-        copy(&manifest, &out.join(format!("{package}.toml")))?;
+        let installed = out.join(format!("{package}.toml"));
+        if manifest.exists() {
+            copy(&manifest, &installed)?;
+        } else if installed.exists() {
+            // Left by an older build: beside a component that exports its manifest, the host
+            // refuses a second one.
+            std::fs::remove_file(&installed)?;
+        }
     }
     Ok(())
 }

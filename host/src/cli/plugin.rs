@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wasmconnect_data::Data;
 
 use crate::runtime::registry::load_plugin;
-use crate::runtime::{OffsetReader, Plugin, PluginKind, PluginRegistry, Runtime, SinkRecord, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
+use crate::runtime::{NoOffsets, Plugin, PluginKind, PluginRegistry, Runtime, SinkRecord, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
 use crate::worker::{ChainSpec, Converters, TransformChain, providers};
 
 pub use super::scaffold::Kind;
@@ -20,8 +20,8 @@ use super::scaffold;
 
 #[derive(clap::Subcommand)]
 pub enum PluginCommand {
-    /// Creates a plugin crate that builds to a component as it is: a counting source, a
-    /// logging sink, or an upper-casing transform, with its manifest.
+    /// Creates a plugin crate that builds to a component as it is: a generating source, a
+    /// logging sink, or a redacting transform, its manifest built in code.
     New {
         name: String,
         #[arg(long, value_enum)]
@@ -33,8 +33,8 @@ pub enum PluginCommand {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
-    /// Builds the plugin crate in DIR for wasm32-wasip2 and puts NAME.wasm and NAME.toml into
-    /// DIR/dist, ready for the plugin path.
+    /// Builds the plugin crate in DIR for wasm32-wasip2 and puts NAME.wasm into DIR/dist,
+    /// ready for the plugin path.
     Build {
         #[arg(default_value = ".")]
         dir: PathBuf,
@@ -64,15 +64,6 @@ pub enum PluginCommand {
     },
 }
 
-/// A plugin under test has no committed offsets.
-struct NoOffsets;
-
-impl OffsetReader for NoOffsets {
-    fn committed(&self, _: &Value) -> Option<Value> {
-        None
-    }
-}
-
 pub fn run(command: PluginCommand, tokio: tokio::runtime::Handle, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
         PluginCommand::New { name, kind, dir, sdk } => {
@@ -81,15 +72,16 @@ pub fn run(command: PluginCommand, tokio: tokio::runtime::Handle, out: &mut dyn 
         }
         PluginCommand::Build { dir, target_dir } => {
             let component = scaffold::build(&dir, target_dir.as_deref())?;
-            writeln!(out, "built {0}; put it and its .toml on the plugin path, or try it: wasmconnect plugin test {0} --config ...", component.display())?;
+            writeln!(out, "built {0}; put it on the plugin path, or try it: wasmconnect plugin test {0} --config ...", component.display())?;
         }
         PluginCommand::Inspect { plugin } => {
             let (_cache, runtime) = sandbox()?;
-            inspect(&runtime, &*load(&plugin)?, out)?;
+            inspect(&runtime, &*load(&runtime, &plugin)?, out)?;
         }
         PluginCommand::Test { plugin, config, input, polls } => {
             let (_cache, runtime) = sandbox()?;
-            let tester = Tester { runtime, plugin: load(&plugin)?, config: read_config(&config)?, tokio };
+            let plugin = load(&runtime, &plugin)?;
+            let tester = Tester { runtime, plugin, config: read_config(&config)?, tokio };
             match tester.plugin.manifest.kind {
                 PluginKind::Source => tester.poll(polls, out)?,
                 PluginKind::Sink => tester.put(&read_input(input)?, out)?,
@@ -108,8 +100,8 @@ fn sandbox() -> anyhow::Result<(tempfile::TempDir, Runtime)> {
     Ok((cache, runtime))
 }
 
-fn load(path: &Path) -> anyhow::Result<Arc<Plugin>> {
-    Ok(Arc::new(load_plugin(path)?))
+fn load(runtime: &Runtime, path: &Path) -> anyhow::Result<Arc<Plugin>> {
+    Ok(Arc::new(load_plugin(path, runtime)?))
 }
 
 fn inspect(runtime: &Runtime, plugin: &Plugin, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -120,6 +112,9 @@ fn inspect(runtime: &Runtime, plugin: &Plugin, out: &mut dyn Write) -> anyhow::R
     if !m.class.is_empty() {
         writeln!(out, "class: {}{}", m.class, if m.aliases.is_empty() { String::new() } else { format!(" (aliases: {})", m.aliases.join(", ")) })?;
     }
+    let built_against = crate::runtime::contract::versions(imports.iter().chain(&exports).map(String::as_str));
+    let built_against: Vec<String> = built_against.into_iter().map(|v| format!("wasmconnect:connector@{v}")).collect();
+    writeln!(out, "contract: {} (this host: {})", built_against.join(", "), crate::runtime::contract::VERSION)?;
     writeln!(out, "imports: {}", imports.join(", "))?;
     writeln!(out, "exports: {}", exports.join(", "))?;
     let keys = |keys: &[crate::runtime::registry::ConfigKey]| {

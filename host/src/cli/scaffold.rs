@@ -1,5 +1,6 @@
 //! `wasmconnect plugin new|build`: a new plugin crate that builds to a component as it is,
-//! and the build that lays it out for the plugin path (`NAME.wasm` beside `NAME.toml`).
+//! and the build that lays it out for the plugin path (`NAME.wasm`, which carries its
+//! manifest).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,12 +15,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The crate source, the manifest and the SDK feature of this kind.
-    fn templates(self) -> (&'static str, &'static str, &'static str) {
+    /// The crate source and the SDK feature of this kind.
+    fn template(self) -> (&'static str, &'static str) {
         match self {
-            Kind::Source => (include_str!("templates/source.rs.tmpl"), include_str!("templates/source.toml.tmpl"), "source"),
-            Kind::Sink => (include_str!("templates/sink.rs.tmpl"), include_str!("templates/sink.toml.tmpl"), "sink"),
-            Kind::Transform => (include_str!("templates/transform.rs.tmpl"), include_str!("templates/transform.toml.tmpl"), "transform"),
+            Kind::Source => (include_str!("templates/source.rs.tmpl"), "source"),
+            Kind::Sink => (include_str!("templates/sink.rs.tmpl"), "sink"),
+            Kind::Transform => (include_str!("templates/transform.rs.tmpl"), "transform"),
         }
     }
 }
@@ -40,25 +41,27 @@ pub fn new(name: &str, kind: Kind, dir: Option<PathBuf>, sdk: Option<PathBuf>) -
     if dir.exists() {
         bail!("{} exists already; choose another --dir", dir.display());
     }
-    let type_name: String = name.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p[..1].to_ascii_uppercase() + &p[1..]).collect();
-    let (source, manifest, feature) = kind.templates();
-    let fill = |template: &str| {
-        template
-            .replace("{{name}}", name)
-            .replace("{{struct}}", &type_name)
-            .replace("{{class}}", &format!("com.example.{type_name}"))
-            .replace("{{feature}}", feature)
-            .replace("{{sdk}}", &sdk.display().to_string())
-    };
+    let (source, feature) = kind.template();
     std::fs::create_dir_all(dir.join("src"))?;
-    std::fs::write(dir.join("Cargo.toml"), fill(include_str!("templates/Cargo.toml.tmpl")))?;
-    std::fs::write(dir.join("src/lib.rs"), fill(source))?;
-    std::fs::write(dir.join(format!("{name}.toml")), fill(manifest))?;
+    std::fs::write(dir.join("Cargo.toml"), fill(include_str!("templates/Cargo.toml.tmpl"), name, feature, &sdk))?;
+    std::fs::write(dir.join("src/lib.rs"), fill(source, name, feature, &sdk))?;
     Ok(dir)
 }
 
-/// Builds the crate in `dir` for wasm32-wasip2 (release) and puts `NAME.wasm` and its
-/// manifest into `dir/dist`, ready for the plugin path. Returns the component's path.
+/// A template with the plugin's names: `my-source` is the crate and plugin name, `MySource`
+/// its type and `com.example.MySource` its class.
+fn fill(template: &str, name: &str, feature: &str, sdk: &Path) -> String {
+    let type_name: String = name.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| p[..1].to_ascii_uppercase() + &p[1..]).collect();
+    template
+        .replace("{{name}}", name)
+        .replace("{{struct}}", &type_name)
+        .replace("{{class}}", &format!("com.example.{type_name}"))
+        .replace("{{feature}}", feature)
+        .replace("{{sdk}}", &sdk.display().to_string())
+}
+
+/// Builds the crate in `dir` for wasm32-wasip2 (release) and puts `NAME.wasm` into
+/// `dir/dist`, ready for the plugin path. Returns the component's path.
 /// `target_dir` is cargo's; by default `CARGO_TARGET_DIR` or `dir/target`.
 pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let manifest_path = dir.join("Cargo.toml");
@@ -85,7 +88,22 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&dist)?;
     let component = dist.join(format!("{name}.wasm"));
     std::fs::copy(&built, &component).with_context(|| format!("the build left no component at {}", built.display()))?;
-    std::fs::copy(dir.join(format!("{name}.toml")), dist.join(format!("{name}.toml")))
-        .with_context(|| format!("the plugin's manifest {name}.toml is missing beside Cargo.toml"))?;
     Ok(component)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/plugin-authors.md walks through the crates `plugin new` writes; it must show them
+    /// exactly, or a newcomer following it would read one thing and get another.
+    #[test]
+    fn the_authors_guide_shows_the_generated_code() {
+        let guide = include_str!("../../../docs/plugin-authors.md");
+        for (name, kind) in [("gen-source", Kind::Source), ("redact", Kind::Transform), ("log-sink", Kind::Sink)] {
+            let (template, feature) = kind.template();
+            let code = fill(template, name, feature, Path::new("unused"));
+            assert!(guide.contains(code.trim_end()), "docs/plugin-authors.md does not show what `plugin new {name} --kind {kind:?}` writes");
+        }
+    }
 }

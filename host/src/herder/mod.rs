@@ -68,10 +68,19 @@ pub struct TaskId {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ConnectorStatus {
     pub name: String,
-    pub connector: Status,
+    pub connector: ConnectorState,
     pub tasks: Vec<TaskStatus>,
     #[serde(rename = "type")]
     pub kind: &'static str,
+}
+
+/// The connector's status, and the version of the plugin it runs (as KIP-891 shows it).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ConnectorState {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -170,16 +179,16 @@ impl Herder {
     /// The plugin path changed: new plugins become available, removed ones are no longer
     /// offered (connectors using them keep running until restarted), and connectors that
     /// waited for a plugin start if it arrived.
-    pub fn replace_registry(&self, registry: PluginRegistry) {
-        self.ctx.runtime.precompile(&registry);
+    pub fn rescan_plugins(&self, plugin_path: &[std::path::PathBuf]) -> Result<(), crate::runtime::registry::RegistryError> {
+        let registry = PluginRegistry::scan(plugin_path, self.ctx.runtime.as_ref())?;
         *self.registry.write().unwrap() = Arc::new(registry);
         let waiting: Vec<String> = std::mem::take(&mut *self.unresolved.lock().unwrap()).into_keys().collect();
         if waiting.is_empty() {
-            return;
+            return Ok(());
         }
         if self.cluster.is_some() {
             self.reconcile();
-            return;
+            return Ok(());
         }
         let _changing = self.changing.lock().unwrap();
         match self.configs.load() {
@@ -192,6 +201,7 @@ impl Herder {
             }
             Err(e) => tracing::error!("cannot read the stored connectors again: {e:#}"),
         }
+        Ok(())
     }
 
     pub fn worker_id(&self) -> &str {
@@ -455,9 +465,10 @@ impl Herder {
         let kind = info.kind;
         let lag = (kind == "sink").then(|| self.consumer_lag(name, &info.config));
         let unassigned = || Status { state: State::Unassigned, trace: None, worker_id: self.worker_id().to_owned() };
+        let version = self.connectors.lock().unwrap().get(name).map(|c| c.plugin.manifest.version.clone());
         Ok(ConnectorStatus {
             name: name.to_owned(),
-            connector: self.ctx.status.connector_status(name).unwrap_or_else(unassigned),
+            connector: ConnectorState { status: self.ctx.status.connector_status(name).unwrap_or_else(unassigned), version },
             tasks: self
                 .ctx
                 .status
@@ -517,10 +528,15 @@ impl Herder {
             )
         })?;
         let registry = self.registry();
-        let plugin = registry.resolve(class, config.get("connector.plugin.version").map(String::as_str)).ok_or_else(|| {
+        let version = config.get("connector.plugin.version").map(String::as_str);
+        let plugin = registry.resolve(class, version).ok_or_else(|| {
             let available: Vec<String> = registry.classes().into_keys().map(|(class, version)| format!("{class} ({version})")).collect();
+            let wanted = match version {
+                Some(version) if registry.resolve(class, None).is_some() => format!("connector.class {class:?} at connector.plugin.version {version:?}"),
+                _ => format!("connector.class {class:?}"),
+            };
             HerderError::BadRequest(format!(
-                "No installed plugin provides connector.class {class:?}. Installed connectors: {}",
+                "No installed plugin provides {wanted}. Installed connectors: {}",
                 if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;

@@ -6,7 +6,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::Herder;
-use crate::runtime::PluginRegistry;
 use crate::runtime::registry::fingerprint;
 
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -27,9 +26,8 @@ pub fn spawn_watcher(herder: &Arc<Herder>, plugin_path: Vec<PathBuf>) {
                 }
                 seen = now;
                 tracing::info!("the plugin path changed; scanning it again");
-                match PluginRegistry::scan(&plugin_path) {
-                    Ok(registry) => herder.replace_registry(registry),
-                    Err(e) => tracing::error!("cannot scan the plugin path: {e}"),
+                if let Err(e) = herder.rescan_plugins(&plugin_path) {
+                    tracing::error!("cannot scan the plugin path: {e}");
                 }
             }
         })

@@ -16,7 +16,11 @@ use crate::runtime::Plugin;
 use crate::runtime::registry::ConfigKey;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(definition)).routes(routes!(validate_config))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(failures))
+        .routes(routes!(definition))
+        .routes(routes!(validate_config))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -136,6 +140,26 @@ async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -
     Json(plugins)
 }
 
+/// A component of the plugin path that could not be loaded.
+#[derive(Serialize, ToSchema)]
+struct PluginFailure {
+    /// The component's file.
+    path: String,
+    /// Why: not a component, no manifest or a bad one, another world than its manifest says,
+    /// or a contract this host does not run.
+    error: String,
+}
+
+/// Beyond Kafka Connect: the components on the plugin path that are not offered, and why
+/// (the same errors are logged). It names files on the worker, so it is for admins only.
+#[utoipa::path(get, path = "/connector-plugins/errors", tag = "plugins", summary = "Plugins that could not be loaded",
+    responses((status = 200, body = Vec<PluginFailure>)))]
+async fn failures(_: super::auth::AdminOnly, State(state): State<AppState>) -> Json<Vec<PluginFailure>> {
+    let registry = state.herder.registry();
+    let failures = registry.failures().iter().map(|f| PluginFailure { path: f.path.display().to_string(), error: f.message.clone() });
+    Json(failures.collect())
+}
+
 fn resolve(state: &AppState, name: &str) -> Result<std::sync::Arc<Plugin>, ApiError> {
     state
         .herder
@@ -174,7 +198,7 @@ async fn validate_config(
             value: ConfigValueInfo {
                 name: key.name.clone(),
                 value: config.get(&key.name).or(key.default.as_ref()).cloned(),
-                recommended_values: Vec::new(),
+                recommended_values: key.valid_values.clone(),
                 errors: errors(&key.name),
                 visible: true,
             },

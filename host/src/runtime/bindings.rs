@@ -1,20 +1,21 @@
-//! Host-side bindings of the WIT contract in `wit/`.
+//! Host-side bindings of the WIT contract in `wit/`, through the host's own worlds in
+//! `host/wit/worlds.wit` (task exports without `plugin`, so 1.0 plugins run too).
 //!
-//! The `source` world generates the shared interfaces (types and host imports); the `sink`
-//! and `transforms` worlds reuse them so every kind of plugin sees the very same Rust types.
+//! The `source` world generates the shared interfaces (types and host imports); the others
+//! reuse them so every kind of plugin sees the very same Rust types.
 
 pub mod source {
     wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "wasmconnect:connector/source",
+        path: ["../wit", "wit/worlds.wit"],
+        world: "wasmconnect:host/source-task",
         additional_derives: [PartialEq],
     });
 }
 
 pub mod sink {
     wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "wasmconnect:connector/sink",
+        path: ["../wit", "wit/worlds.wit"],
+        world: "wasmconnect:host/sink-task",
         with: {
             "wasmconnect:connector/types": super::source::wasmconnect::connector::types,
             "wasmconnect:connector/log": super::source::wasmconnect::connector::log,
@@ -29,8 +30,23 @@ pub use source::wasmconnect::connector::{config, log, offsets, sql, types};
 
 pub mod transforms {
     wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "wasmconnect:connector/transforms",
+        path: ["../wit", "wit/worlds.wit"],
+        world: "wasmconnect:host/transform-chain",
+        with: {
+            "wasmconnect:connector/types": super::source::wasmconnect::connector::types,
+            "wasmconnect:connector/log": super::source::wasmconnect::connector::log,
+            "wasmconnect:connector/config": super::source::wasmconnect::connector::config,
+            "wasmconnect:connector/offsets": super::source::wasmconnect::connector::offsets,
+            "wasmconnect:connector/sql": super::source::wasmconnect::connector::sql,
+        },
+    });
+}
+
+/// A plugin's `manifest` export, read once when the component is loaded.
+pub mod described {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "wit/worlds.wit"],
+        world: "wasmconnect:host/described",
         with: {
             "wasmconnect:connector/types": super::source::wasmconnect::connector::types,
             "wasmconnect:connector/log": super::source::wasmconnect::connector::log,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use wasmconnect_data::Data;
 use wasmtime::Store;
 
-use super::bindings::{sink::Sink, source::Source, types};
+use super::bindings::{sink::SinkTask as Sink, source::SourceTask as Source, types};
 use super::host::TaskState;
 use super::wit_data::{DecodeError, SchemaInterner, decode_data, decode_headers, decode_schemas};
 

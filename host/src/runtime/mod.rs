@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod cache;
+pub mod contract;
 mod host;
 mod instance;
 mod limits;
@@ -10,14 +11,14 @@ pub mod registry;
 mod transform;
 mod wit_data;
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 
-pub use host::{OffsetReader, TaskContext};
+pub use host::{NoOffsets, OffsetReader, TaskContext};
 pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance, TaskSplit};
 pub use limits::{CALL_TIMEOUT_KEY, MEMORY_KEY, TaskLimits, WorkerLimits};
 pub use registry::{Plugin, PluginKind, PluginRegistry};
@@ -47,7 +48,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
         // Every world imports exactly what the source world does, so one linker serves all.
-        bindings::source::Source::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s)
+        bindings::source::SourceTask::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
         let ticking = Arc::new(AtomicBool::new(true));
@@ -55,20 +56,10 @@ impl Runtime {
         Ok(Runtime { engine, linker, cache: ComponentCache::new(cache_dir), limits, ticking })
     }
 
-    /// Compiles (or loads from the cache) every plugin, so the first connector starts at once
-    /// and a broken component shows up at startup rather than at first use.
-    pub fn precompile(&self, registry: &PluginRegistry) {
-        for plugin in registry.plugins() {
-            if let Err(e) = self.cache.load(&self.engine, &plugin.component_path) {
-                tracing::error!(plugin = %plugin.manifest.name, "{e}");
-            }
-        }
-    }
-
     pub fn source(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SourceInstance, PluginError> {
         let mut store = self.store(ctx);
         let component = self.component(plugin)?;
-        let bindings = bindings::source::Source::instantiate(&mut store, &component, &self.linker)
+        let bindings = bindings::source::SourceTask::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
         Ok(SourceInstance::new(Sandbox::new(store), bindings))
     }
@@ -76,7 +67,7 @@ impl Runtime {
     pub fn sink(&self, plugin: &Plugin, ctx: TaskContext) -> Result<SinkInstance, PluginError> {
         let mut store = self.store(ctx);
         let component = self.component(plugin)?;
-        let bindings = bindings::sink::Sink::instantiate(&mut store, &component, &self.linker)
+        let bindings = bindings::sink::SinkTask::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
         Ok(SinkInstance::new(Sandbox::new(store), bindings))
     }
@@ -84,7 +75,7 @@ impl Runtime {
     pub fn transforms(&self, plugin: &Plugin, ctx: TaskContext) -> Result<TransformInstance, PluginError> {
         let mut store = self.store(ctx);
         let component = self.component(plugin)?;
-        let bindings = bindings::transforms::Transforms::instantiate(&mut store, &component, &self.linker)
+        let bindings = bindings::transforms::TransformChain::instantiate(&mut store, &component, &self.linker)
             .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
         Ok(TransformInstance::new(Sandbox::new(store), bindings))
     }
@@ -101,6 +92,31 @@ impl Runtime {
         let imports = ty.imports(&self.engine).map(|(name, _)| name.to_owned()).collect();
         let exports = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
         Ok((imports, exports))
+    }
+
+    /// Where a plugin's manifest call runs: no connector config, so no database; no offsets.
+    fn describing(&self, component: &Path) -> TaskContext {
+        // Nothing is ever driven on this runtime: without `connection.url` the `sql` import
+        // refuses before it would block on one. It only fills the context's slot.
+        static IDLE: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        let tokio = tokio::runtime::Handle::try_current().unwrap_or_else(|_| {
+            IDLE.get_or_init(|| tokio::runtime::Builder::new_current_thread().build().expect("a tokio runtime")).handle().clone()
+        });
+        TaskContext {
+            connector: component.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            task: None,
+            config: Default::default(),
+            offsets: Arc::new(NoOffsets),
+            pools: Arc::new(wasmconnect_db::Pools::new()),
+            tokio,
+            limits: self.limits.default.clone(),
+        }
+    }
+
+    fn compiled(&self, component: &Path) -> Result<Component, String> {
+        let compiled = self.cache.load(&self.engine, component).map_err(|e| e.to_string())?;
+        contract::check(&compiled.component_type(), &self.engine)?;
+        Ok(compiled)
     }
 
     fn component(&self, plugin: &Plugin) -> Result<wasmtime::component::Component, PluginError> {
@@ -123,6 +139,39 @@ impl Runtime {
         store.set_epoch_deadline(deadline);
         store
     }
+}
+
+impl registry::Inspect for Runtime {
+    fn embedded_manifest(&self, component: &Path) -> Result<Option<String>, String> {
+        let compiled = self.compiled(component)?;
+        if !contract::exports(&compiled.component_type(), &self.engine, "plugin") {
+            return Ok(None);
+        }
+        let mut store = self.store(self.describing(component));
+        let described = bindings::described::Described::instantiate(&mut store, &compiled, &self.linker)
+            .map_err(|e| contract::explain_link_error(&e))?;
+        let manifest = described.wasmconnect_connector_plugin().call_manifest(&mut store);
+        manifest.map(Some).map_err(|e| format!("its manifest export failed: {e:#}{}", stderr_of(&store)))
+    }
+
+    fn check_world(&self, component: &Path, kind: PluginKind) -> Result<(), String> {
+        let compiled = self.compiled(component)?;
+        let pre = self.linker.instantiate_pre(&compiled).map_err(|e| contract::explain_link_error(&e))?;
+        let checked = match kind {
+            PluginKind::Source => bindings::source::SourceTaskPre::new(pre).map(drop),
+            PluginKind::Sink => bindings::sink::SinkTaskPre::new(pre).map(drop),
+            PluginKind::Transforms => bindings::transforms::TransformChainPre::new(pre).map(drop),
+        };
+        checked.map_err(|e| {
+            let exports = contract::interfaces(&compiled.component_type().exports(&self.engine).map(|(n, _)| n.to_owned()).collect::<Vec<_>>());
+            format!("{e:#}; it exports {}", if exports.is_empty() { "none of the contract's interfaces".into() } else { exports.join(", ") })
+        })
+    }
+}
+
+fn stderr_of(store: &Store<TaskState>) -> String {
+    let stderr = store.data().stderr_tail();
+    if stderr.is_empty() { stderr } else { format!("\n{stderr}") }
 }
 
 impl Drop for Runtime {

@@ -1,8 +1,12 @@
 //! The plugin registry: every component found on the plugin path, with its manifest.
 //!
-//! A plugin is a component `NAME.wasm` with a manifest `NAME.toml` beside it. The manifest,
-//! not the file name, gives the plugin its identity, so several versions of one plugin can
-//! sit side by side and `/connector-plugins/{p}/config/validate` needs no instance.
+//! A plugin is a component `NAME.wasm` that describes itself: since contract 1.1.0 the
+//! component exports its manifest, and a 1.0 plugin has a manifest `NAME.toml` beside it. The
+//! manifest, not the file name, gives the plugin its identity, so several versions of one
+//! plugin can sit side by side and `/connector-plugins/{p}/config/validate` needs no instance.
+//! A component is compiled and checked against the world its manifest names when it is
+//! loaded, so a broken one is reported at once (log and `/connector-plugins/errors`), not
+//! when a task first needs it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,6 +99,14 @@ pub struct ConfigKey {
     pub documentation: String,
     #[serde(default)]
     pub group: Option<String>,
+    /// The only values the key takes (case aside); for a list, of each item.
+    #[serde(default, rename = "valid-values")]
+    pub valid_values: Vec<String>,
+    /// Bounds of a numeric key, inclusive.
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -189,29 +201,57 @@ impl Plugin {
 pub enum RegistryError {
     #[error("cannot read plugin path {path}: {source}")]
     ReadDir { path: PathBuf, source: std::io::Error },
-    #[error("plugin {component} has no manifest: expected {manifest} beside it")]
+    #[error("{component} is not a usable plugin component: {message}")]
+    BadComponent { component: PathBuf, message: String },
+    #[error(
+        "plugin {component} has no manifest: it does not export one (wasmconnect:connector/plugin, contract 1.1) \
+         and there is no {manifest} beside it"
+    )]
     MissingManifest { component: PathBuf, manifest: PathBuf },
+    #[error("plugin {component} exports its manifest and also has {manifest} beside it: remove the file, the component's own manifest is the one to use")]
+    TwoManifests { component: PathBuf, manifest: PathBuf },
     #[error("invalid plugin manifest {path}: {message}")]
     BadManifest { path: PathBuf, message: String },
+    #[error("{component}: its manifest says kind \"{kind}\", but the component does not implement that world: {message}")]
+    WrongWorld { component: PathBuf, kind: &'static str, message: String },
+}
+
+/// What loading a component needs from the runtime, which compiles and instantiates it.
+pub trait Inspect {
+    /// The manifest the component exports (JSON), or `None` when it exports none. An error
+    /// says why the file is not a component this host can run.
+    fn embedded_manifest(&self, component: &Path) -> Result<Option<String>, String>;
+    /// Whether the component implements the world of `kind`; the error names what is missing.
+    fn check_world(&self, component: &Path, kind: PluginKind) -> Result<(), String>;
+}
+
+/// A component on the plugin path that could not be loaded, for `/connector-plugins/errors`.
+#[derive(Clone, Debug)]
+pub struct LoadFailure {
+    pub path: PathBuf,
+    pub message: String,
 }
 
 #[derive(Debug, Default)]
 pub struct PluginRegistry {
     plugins: Vec<Arc<Plugin>>,
+    failures: Vec<LoadFailure>,
 }
 
 impl PluginRegistry {
     /// Scans each directory of the plugin path (and its sub-directories, one level deep) for
-    /// `*.wasm` components with a `.toml` manifest beside them.
-    pub fn scan(plugin_path: &[PathBuf]) -> Result<PluginRegistry, RegistryError> {
+    /// `*.wasm` components and loads each (see [`load_plugin`]).
+    pub fn scan(plugin_path: &[PathBuf], inspect: &dyn Inspect) -> Result<PluginRegistry, RegistryError> {
         let mut plugins = Vec::new();
+        let mut failures = Vec::new();
         for dir in plugin_path {
             for component in wasm_files(dir)? {
                 // One broken plugin must not keep the others (or the worker) from starting.
-                let plugin = match load_plugin(&component) {
+                let plugin = match load_plugin(&component, inspect) {
                     Ok(plugin) => plugin,
                     Err(e) => {
                         tracing::error!(path = %component.display(), "skipping a plugin: {e}");
+                        failures.push(LoadFailure { path: component, message: e.to_string() });
                         continue;
                     }
                 };
@@ -225,16 +265,21 @@ impl PluginRegistry {
                 plugins.push(Arc::new(plugin));
             }
         }
-        Ok(PluginRegistry { plugins })
+        Ok(PluginRegistry { plugins, failures })
     }
 
     /// A registry of exactly these plugins (a plugin author's one component, say).
     pub fn of(plugins: Vec<Arc<Plugin>>) -> PluginRegistry {
-        PluginRegistry { plugins }
+        PluginRegistry { plugins, failures: Vec::new() }
     }
 
     pub fn plugins(&self) -> &[Arc<Plugin>] {
         &self.plugins
+    }
+
+    /// The components of the plugin path that could not be loaded, and why.
+    pub fn failures(&self) -> &[LoadFailure] {
+        &self.failures
     }
 
     /// The plugin a `connector.class` names; with several versions installed, the highest
@@ -324,17 +369,45 @@ pub fn fingerprint(plugin_path: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::ti
     files
 }
 
-/// Loads one component and the manifest beside it.
-pub fn load_plugin(component: &Path) -> Result<Plugin, RegistryError> {
+/// Loads one component: compiles it, reads its manifest (the one it exports, or for a 1.0
+/// plugin `NAME.toml` beside it) and checks that it implements the world the manifest names.
+pub fn load_plugin(component: &Path, inspect: &dyn Inspect) -> Result<Plugin, RegistryError> {
     let manifest_path = component.with_extension("toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|_| RegistryError::MissingManifest {
+    let embedded = inspect
+        .embedded_manifest(component)
+        .map_err(|message| RegistryError::BadComponent { component: component.to_owned(), message })?;
+    let manifest = match embedded {
+        Some(_) if manifest_path.exists() => {
+            return Err(RegistryError::TwoManifests { component: component.to_owned(), manifest: manifest_path });
+        }
+        Some(json) => {
+            let bad = |message: String| RegistryError::BadManifest { path: component.to_owned(), message };
+            parse_manifest(serde_json::from_str(&json).map_err(|e| bad(e.to_string())), bad)?
+        }
+        None => {
+            let text = std::fs::read_to_string(&manifest_path).map_err(|_| RegistryError::MissingManifest {
+                component: component.to_owned(),
+                manifest: manifest_path.clone(),
+            })?;
+            let bad = |message: String| RegistryError::BadManifest { path: manifest_path.clone(), message };
+            parse_manifest(toml::from_str(&text).map_err(|e| bad(e.to_string())), bad)?
+        }
+    };
+    inspect.check_world(component, manifest.kind).map_err(|message| RegistryError::WrongWorld {
         component: component.to_owned(),
-        manifest: manifest_path.clone(),
+        kind: manifest.kind.as_str(),
+        message,
     })?;
-    let bad = |message: String| RegistryError::BadManifest { path: manifest_path.clone(), message };
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    manifest.check().map_err(bad)?;
     Ok(Plugin { manifest, component_path: component.to_owned() })
+}
+
+fn parse_manifest(
+    parsed: Result<Manifest, RegistryError>,
+    bad: impl Fn(String) -> RegistryError,
+) -> Result<Manifest, RegistryError> {
+    let manifest = parsed?;
+    manifest.check().map_err(bad)?;
+    Ok(manifest)
 }
 
 /// Orders dotted versions numerically where they are numbers ("0.10.0" > "0.9.1").
@@ -359,6 +432,36 @@ fn scalar_as_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
 mod tests {
     use super::*;
 
+    /// Components as the runtime would see them: `world.wasm` is not a component, and
+    /// `described.wasm` exports the manifest of a source; every other one is a 1.0 plugin
+    /// of every world.
+    struct Components;
+
+    impl Inspect for Components {
+        fn embedded_manifest(&self, component: &Path) -> Result<Option<String>, String> {
+            match component.file_stem().and_then(|s| s.to_str()) {
+                Some("garbage") => Err("failed to parse WebAssembly module".into()),
+                Some("described") => Ok(Some(
+                    r#"{"name":"gen","version":"2.0.0","kind":"source","class":"com.example.Gen",
+                        "config":[{"name":"rows","type":"int","default":10,"min":1,"max":1000}]}"#
+                        .into(),
+                )),
+                _ => Ok(None),
+            }
+        }
+
+        fn check_world(&self, component: &Path, kind: PluginKind) -> Result<(), String> {
+            match component.file_stem().and_then(|s| s.to_str()) {
+                Some("sinkonly") if kind != PluginKind::Sink => Err("no exported instance named `wasmconnect:connector/source-task@1.1.0`".into()),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    fn scan(dir: &Path) -> PluginRegistry {
+        PluginRegistry::scan(&[dir.to_owned()], &Components).unwrap()
+    }
+
     fn write_plugin(dir: &Path, stem: &str, version: &str) {
         std::fs::write(dir.join(format!("{stem}.wasm")), b"\0asm").unwrap();
         let manifest = format!(
@@ -374,7 +477,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_plugin(dir.path(), "a", "0.9.0");
         write_plugin(dir.path(), "b", "0.10.0");
-        let registry = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap();
+        let registry = scan(dir.path());
         for class in ["io.confluent.connect.jdbc.JdbcSourceConnector", "JdbcSourceConnector", "JdbcSource"] {
             assert_eq!(registry.resolve(class, None).unwrap().manifest.version, "0.10.0", "{class}");
         }
@@ -394,7 +497,7 @@ mod tests {
             [[predicate]]\nclass = \"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone\"\n";
         std::fs::write(dir.path().join("smt.toml"), manifest).unwrap();
         write_plugin(dir.path(), "source", "1.0.0");
-        let registry = PluginRegistry::scan(&[dir.path().to_owned()]).unwrap();
+        let registry = scan(dir.path());
         let mask = registry.transform("MaskField$Value").unwrap();
         assert_eq!(mask.class.class, "org.apache.kafka.connect.transforms.MaskField$Value");
         assert!(mask.class.config[0].required);
@@ -410,19 +513,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("odd.wasm"), b"\0asm").unwrap();
         std::fs::write(dir.path().join("odd.toml"), "name = \"odd\"\nversion = \"1\"\nkind = \"transforms\"\nclass = \"X\"\n").unwrap();
-        let err = load_plugin(&dir.path().join("odd.wasm")).unwrap_err();
+        let err = load_plugin(&dir.path().join("odd.wasm"), &Components).unwrap_err();
         assert!(err.to_string().contains("[[transform]]"), "{err}");
         // A scan skips it (with that error in the log) and keeps the plugins that load.
         write_plugin(dir.path(), "source", "1.0.0");
-        assert_eq!(PluginRegistry::scan(&[dir.path().to_owned()]).unwrap().plugins().len(), 1);
+        assert_eq!(scan(dir.path()).plugins().len(), 1);
     }
 
     #[test]
     fn a_component_without_manifest_is_an_error_naming_the_expected_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lonely.wasm"), b"\0asm").unwrap();
-        let err = load_plugin(&dir.path().join("lonely.wasm")).unwrap_err();
+        let err = load_plugin(&dir.path().join("lonely.wasm"), &Components).unwrap_err();
         assert!(err.to_string().contains("lonely.toml"), "{err}");
-        assert!(PluginRegistry::scan(&[dir.path().to_owned()]).unwrap().plugins().is_empty(), "skipped, not fatal");
+        let registry = scan(dir.path());
+        assert!(registry.plugins().is_empty(), "skipped, not fatal");
+        assert!(registry.failures()[0].message.contains("lonely.toml"), "reported: {:?}", registry.failures());
+    }
+
+    #[test]
+    fn an_exported_manifest_needs_no_file_and_may_not_have_one_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("described.wasm"), b"\0asm").unwrap();
+        let registry = scan(dir.path());
+        let generator = registry.resolve("Gen", None).expect("loaded from its exported manifest");
+        let rows = generator.config_key("rows").unwrap();
+        assert_eq!((rows.default.as_deref(), rows.min, rows.max), (Some("10"), Some(1.0), Some(1000.0)));
+        write_plugin(dir.path(), "described", "1.0.0");
+        let err = load_plugin(&dir.path().join("described.wasm"), &Components).unwrap_err();
+        assert!(err.to_string().contains("remove the file"), "{err}");
+    }
+
+    #[test]
+    fn a_non_component_and_a_component_of_another_world_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("garbage.wasm"), b"not wasm").unwrap();
+        write_plugin(dir.path(), "sinkonly", "1.0.0");
+        write_plugin(dir.path(), "good", "1.0.0");
+        let registry = scan(dir.path());
+        assert_eq!(registry.plugins().len(), 1);
+        let failures: Vec<String> = registry.failures().iter().map(|f| format!("{}: {}", f.path.display(), f.message)).collect();
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert!(failures[0].contains("garbage.wasm is not a usable plugin component: failed to parse"), "{failures:?}");
+        assert!(failures[1].contains("says kind \"source\", but the component does not implement that world"), "{failures:?}");
+        assert!(failures[1].contains("source-task"), "{failures:?}");
     }
 }

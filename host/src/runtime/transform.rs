@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use wasmconnect_data::Data;
 
-use super::bindings::transforms::Transforms;
+use super::bindings::transforms::TransformChain as Transforms;
 use super::bindings::transforms::exports::wasmconnect::connector::transform as wit_transform;
 use super::bindings::types;
 use super::instance::{PluginError, Sandbox};

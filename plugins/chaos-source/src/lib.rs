@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use wasmconnect_sdk::{Config, ConnectorError, Data, Field, Schema, SchemaType, Source, SourceBatch, SourceRecord, Value};
+use wasmconnect_sdk::{Config, ConfigKey, ConnectorError, Data, Field, Importance, Manifest, Schema, SchemaType, Source, SourceBatch, SourceRecord, Value};
 
 pub struct ChaosSource {
     behaviour: String,
@@ -14,6 +14,16 @@ pub struct ChaosSource {
 }
 
 impl Source for ChaosSource {
+    fn manifest() -> Manifest {
+        Manifest::source("chaos-source", env!("CARGO_PKG_VERSION"), "wasmconnect.testing.ChaosSource")
+            .alias("ChaosSource")
+            .define(ConfigKey::string("chaos.behaviour").required().importance(Importance::High).doc(
+                "What poll does: records (one record per poll, well behaved), mismatch (a value that does not fit its schema), \
+                 panic, spin (never returns) or allocate (until memory runs out).",
+            ))
+            .define(ConfigKey::string("topic").required().importance(Importance::High).doc("Where the records go."))
+    }
+
     fn start(config: Config) -> Result<Self, ConnectorError> {
         Ok(ChaosSource {
             behaviour: config.required("chaos.behaviour")?.to_owned(),

@@ -14,6 +14,7 @@ mod ddl;
 mod dialect;
 mod dml;
 mod evolution;
+mod manifest;
 mod rows;
 mod settings;
 mod values;
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use wasmconnect_sdk::data::TIMESTAMP;
 use wasmconnect_sdk::sql::{self, DatabaseError, SqlError, SqlValue, Statement};
-use wasmconnect_sdk::{Config, ConnectorError, RecordError, Sink, SinkRecord, log};
+use wasmconnect_sdk::{Config, ConnectorError, Manifest, RecordError, Sink, SinkRecord, log};
 
 use crate::catalog::{Catalog, refusal, sql_error};
 use crate::dialect::{Sql, is_transient, may_be_one_record};
@@ -52,6 +53,10 @@ pub struct JdbcSink {
 }
 
 impl Sink for JdbcSink {
+    fn manifest() -> Manifest {
+        manifest::manifest()
+    }
+
     fn start(config: Config) -> Result<Self, ConnectorError> {
         let settings = Settings::parse(&config)?;
         let dialect = sql::get_dialect().map_err(|e| sql_error("connecting to the database", e))?;

@@ -5,13 +5,14 @@
 
 mod catalog;
 mod columns;
+mod manifest;
 mod reader;
 mod settings;
 mod zone;
 
 use std::time::{Duration, Instant};
 
-use wasmconnect_sdk::{Config, ConnectorError, Source, SourceBatch, TaskConfigs, log};
+use wasmconnect_sdk::{Config, ConnectorError, Manifest, Source, SourceBatch, TaskConfigs, log};
 
 use catalog::{Location, TableId};
 use reader::Reader;
@@ -133,6 +134,10 @@ impl JdbcSource {
 }
 
 impl Source for JdbcSource {
+    fn manifest() -> Manifest {
+        manifest::manifest()
+    }
+
     fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
         let settings = Settings::parse(config)?;
         if settings.query.is_some() {

@@ -11,6 +11,7 @@
 pub mod config;
 pub mod data;
 pub mod log;
+pub mod manifest;
 pub mod offsets;
 pub mod sql;
 pub mod transform;
@@ -51,11 +52,11 @@ pub mod source_bindings {
         export_macro_name: "export_source_world",
         default_bindings_module: "wasmconnect_sdk::source_bindings",
         with: {
-            "wasmconnect:connector/types@0.1.0": crate::wit::types,
-            "wasmconnect:connector/log@0.1.0": crate::wit::log,
-            "wasmconnect:connector/config@0.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/types@1.1.0": crate::wit::types,
+            "wasmconnect:connector/log@1.1.0": crate::wit::log,
+            "wasmconnect:connector/config@1.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
         },
     });
 }
@@ -70,11 +71,11 @@ pub mod sink_bindings {
         export_macro_name: "export_sink_world",
         default_bindings_module: "wasmconnect_sdk::sink_bindings",
         with: {
-            "wasmconnect:connector/types@0.1.0": crate::wit::types,
-            "wasmconnect:connector/log@0.1.0": crate::wit::log,
-            "wasmconnect:connector/config@0.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/types@1.1.0": crate::wit::types,
+            "wasmconnect:connector/log@1.1.0": crate::wit::log,
+            "wasmconnect:connector/config@1.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
         },
     });
 }
@@ -89,16 +90,17 @@ pub mod transform_bindings {
         export_macro_name: "export_transforms_world",
         default_bindings_module: "wasmconnect_sdk::transform_bindings",
         with: {
-            "wasmconnect:connector/types@0.1.0": crate::wit::types,
-            "wasmconnect:connector/log@0.1.0": crate::wit::log,
-            "wasmconnect:connector/config@0.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/types@1.1.0": crate::wit::types,
+            "wasmconnect:connector/log@1.1.0": crate::wit::log,
+            "wasmconnect:connector/config@1.1.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
         },
     });
 }
 
 pub use config::Config;
+pub use manifest::{ClassDef, ConfigKey, Importance, Manifest};
 pub use data::{ConnectRecord, Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value, decimal};
 pub use transform::{Predicate, Transform};
 pub use wire::SourceBatch;
@@ -109,6 +111,10 @@ pub type TaskConfigs = Vec<Vec<(String, String)>>;
 
 /// A source connector: reads an external system and produces records.
 pub trait Source: Sized + 'static {
+    /// Who the plugin is and the keys it understands; the host reads it when it loads the
+    /// component.
+    fn manifest() -> Manifest;
+
     /// Splits the connector's work into at most `max_tasks` task configs; by default one
     /// task with the connector's own config.
     fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
@@ -134,6 +140,10 @@ pub trait Source: Sized + 'static {
 
 /// A sink connector: writes records to an external system.
 pub trait Sink: Sized + 'static {
+    /// Who the plugin is and the keys it understands; the host reads it when it loads the
+    /// component.
+    fn manifest() -> Manifest;
+
     /// Splits the connector's work into at most `max_tasks` task configs; by default
     /// `max_tasks` copies of the connector's config.
     fn task_configs(config: &Config, max_tasks: u32) -> Result<TaskConfigs, ConnectorError> {
@@ -165,6 +175,12 @@ macro_rules! source_plugin {
 
         ::std::thread_local! {
             static __TASK: ::std::cell::RefCell<Option<$plugin>> = const { ::std::cell::RefCell::new(None) };
+        }
+
+        impl $crate::source_bindings::exports::wasmconnect::connector::plugin::Guest for __WasmconnectSource {
+            fn manifest() -> String {
+                <$plugin as $crate::Source>::manifest().to_json()
+            }
         }
 
         impl $crate::source_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSource {
@@ -213,6 +229,12 @@ macro_rules! sink_plugin {
             static __TASK: ::std::cell::RefCell<Option<$plugin>> = const { ::std::cell::RefCell::new(None) };
         }
 
+        impl $crate::sink_bindings::exports::wasmconnect::connector::plugin::Guest for __WasmconnectSink {
+            fn manifest() -> String {
+                <$plugin as $crate::Sink>::manifest().to_json()
+            }
+        }
+
         impl $crate::sink_bindings::exports::wasmconnect::connector::connector::Guest for __WasmconnectSink {
             fn task_configs(max_tasks: u32) -> Result<$crate::TaskConfigs, $crate::ConnectorError> {
                 <$plugin as $crate::Sink>::task_configs(&$crate::Config::load(), max_tasks)
@@ -252,15 +274,22 @@ macro_rules! sink_plugin {
 /// Exports transforms and predicates as the plugin's component. Give the two factories that
 /// make an instance of a class (one the manifest lists) from its config:
 /// `fn(&str, &Config) -> Result<Box<dyn Transform>, ConnectorError>` and the same for
-/// [`Predicate`].
+/// [`Predicate`], and `fn() -> Manifest` listing the classes.
 #[cfg(feature = "transform")]
 #[macro_export]
 macro_rules! transform_plugin {
-    ($transform:path, $predicate:path) => {
+    ($transform:path, $predicate:path, $manifest:path) => {
         // Only a component exports: the crate also builds natively (its transforms linked
         // into benchmarks or other tools), where these export names are not valid symbols.
         #[cfg(target_arch = "wasm32")]
         struct __WasmconnectTransforms;
+
+        #[cfg(target_arch = "wasm32")]
+        impl $crate::transform_bindings::exports::wasmconnect::connector::plugin::Guest for __WasmconnectTransforms {
+            fn manifest() -> String {
+                $manifest().to_json()
+            }
+        }
 
         #[cfg(target_arch = "wasm32")]
         impl $crate::transform_bindings::exports::wasmconnect::connector::transform::Guest for __WasmconnectTransforms {

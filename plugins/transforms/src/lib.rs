@@ -2,13 +2,14 @@
 //! (`org.apache.kafka.connect.transforms.*`), over the SDK's data model.
 //!
 //! Each class takes the configuration keys, defaults and semantics of Apache Kafka 3.x/4.x;
-//! the README lists them, `connect-transforms.toml` declares them for the host, and the few
+//! the README lists them, `manifest.rs` declares them for the host, and the few
 //! deliberate differences are documented where they are made.
 
 mod config;
 mod field_path;
 mod fields;
 mod java;
+mod manifest;
 mod predicates;
 mod record;
 mod transforms;
@@ -22,7 +23,7 @@ use wasmconnect_sdk::{Config, ConnectorError, Predicate, Transform};
 
 use crate::config::Keys;
 
-wasmconnect_sdk::transform_plugin!(transform, predicate);
+wasmconnect_sdk::transform_plugin!(transform, predicate, manifest::manifest);
 
 /// The transform of canonical class name `class` (e.g.
 /// `org.apache.kafka.connect.transforms.InsertField$Value`), configured by its own keys with

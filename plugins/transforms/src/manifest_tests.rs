@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use crate::config::read_keys;
 use crate::testing::config;
 
-fn manifest() -> toml::Table {
-    toml::from_str(include_str!("../connect-transforms.toml")).expect("the manifest is valid TOML")
+fn manifest() -> serde_json::Value {
+    serde_json::from_str(&crate::manifest::manifest().to_json()).expect("the manifest is valid JSON")
 }
 
-fn entries(section: &str) -> Vec<toml::Value> {
+fn entries(section: &str) -> Vec<serde_json::Value> {
     manifest()[section].as_array().unwrap_or_else(|| panic!("no [[{section}]]")).clone()
 }
 
@@ -18,7 +18,7 @@ fn declared_classes(section: &str) -> BTreeSet<String> {
     entries(section).iter().map(|e| e["class"].as_str().expect("a class").to_owned()).collect()
 }
 
-fn declared_keys(section: &str, class: &str) -> Vec<toml::Value> {
+fn declared_keys(section: &str, class: &str) -> Vec<serde_json::Value> {
     let entry =
         entries(section).into_iter().find(|e| e["class"].as_str() == Some(class)).unwrap_or_else(|| panic!("{class} undeclared"));
     entry.get("config").and_then(|c| c.as_array()).cloned().unwrap_or_default()
@@ -102,7 +102,7 @@ fn declared_keys_are_well_formed_and_their_defaults_accepted() {
                 assert!(["high", "medium", "low"].contains(&key["importance"].as_str().unwrap_or_default()), "{class} {name}");
                 assert!(!key["documentation"].as_str().unwrap_or_default().is_empty(), "{class} {name}");
                 if let Some(default) = key.get("default") {
-                    assert!(key.get("required").is_none(), "{class} {name} is required but has a default");
+                    assert_eq!(key["required"], false, "{class} {name} is required but has a default");
                     if !pairs.iter().any(|(k, _)| k == name) {
                         pairs.push((name.to_owned(), default.as_str().map_or_else(|| default.to_string(), str::to_owned)));
                     }

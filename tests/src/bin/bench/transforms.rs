@@ -91,10 +91,10 @@ pub fn run(records: usize, plugin_path: &std::path::Path, tokio: tokio::runtime:
         check.get_or_insert(out[0].key.clone());
     }
 
-    let registry = PluginRegistry::scan(&[plugin_path.to_owned()])?;
-    let plugin = registry.transform(CHAIN[0].0).ok_or_else(|| anyhow::anyhow!("connect-transforms is not in {}", plugin_path.display()))?.plugin;
     let cache = tempfile::tempdir()?;
     let runtime = Runtime::new(cache.path().to_owned(), WorkerLimits::with_defaults(TaskLimits::default()))?;
+    let registry = PluginRegistry::scan(&[plugin_path.to_owned()], &runtime)?;
+    let plugin = registry.transform(CHAIN[0].0).ok_or_else(|| anyhow::anyhow!("connect-transforms is not in {}", plugin_path.display()))?.plugin;
     let ctx = TaskContext {
         connector: "bench".into(),
         task: Some(0),
