@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/connectors/{name}/topics"),
     ("put", "/connectors/{name}/topics/reset"),
     ("get", "/connector-plugins"),
+    ("get", "/connector-plugins/errors"),
     ("get", "/connector-plugins/{plugin}/config"),
     ("put", "/connector-plugins/{plugin}/config/validate"),
     ("get", "/admin/loggers"),

@@ -118,6 +118,11 @@ async fn versions_side_by_side_and_plugins_of_an_older_contract() {
     assert!(failures[0].contains("garbage.wasm is not a usable plugin component"), "{failures:?}");
     assert!(failures[1].contains("liar.wasm: its manifest says kind \"sink\", but the component does not implement that world"), "{failures:?}");
     assert!(failures[1].contains("sink-task"), "names what is missing: {failures:?}");
+    let mut out = Vec::new();
+    let client = wasmconnect::cli::Client::new(&format!("http://{}", worker.rest_addr()));
+    client.plugins(wasmconnect::cli::PluginsCommand::Errors, false, &mut out).await.unwrap();
+    let printed = String::from_utf8(out).unwrap();
+    assert!(printed.contains("garbage.wasm\n  ") && printed.contains("liar.wasm\n  "), "{printed}");
 
     let ticks = |name: &str, version: Option<&str>| {
         let mut config = serde_json::json!({"connector.class": "CompatSource", "topic": name});

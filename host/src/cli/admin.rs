@@ -55,6 +55,8 @@ pub enum ConnectorsCommand {
 pub enum PluginsCommand {
     /// The installed connector plugins.
     List,
+    /// The components of the plugin path the worker could not load, and why.
+    Errors,
     /// Validates a connector config (a JSON file of the config map) against a plugin.
     Validate {
         class: String,
@@ -137,6 +139,20 @@ impl Client {
                     rows.push(vec![text(&p["class"]), text(&p["type"]), text(&p["version"])]);
                 }
                 print_table(out, &rows)
+            }
+            PluginsCommand::Errors => {
+                let failures: Value = self.call(Method::GET, "/connector-plugins/errors", None).await?;
+                if as_json {
+                    return print_json(out, &failures);
+                }
+                let failures = failures.as_array().cloned().unwrap_or_default();
+                if failures.is_empty() {
+                    return writeln!(out, "every component on the plugin path loaded").map_err(Into::into);
+                }
+                for failure in failures {
+                    writeln!(out, "{}\n  {}", text(&failure["path"]), text(&failure["error"]))?;
+                }
+                Ok(())
             }
             PluginsCommand::Validate { class, file } => {
                 let config = read_json(&file)?;
