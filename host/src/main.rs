@@ -154,12 +154,20 @@ struct WorkerArgs {
     /// Time one call into a plugin (a poll, a put) may take.
     #[arg(long, default_value_t = 60)]
     task_call_timeout_secs: u64,
+    /// CPU time one call into a plugin may use on its thread; time spent waiting (for a
+    /// database, for a CPU) does not count. A plugin that uses more is interrupted and its
+    /// task FAILED, as with the call timeout.
+    #[arg(long, default_value_t = 30_000)]
+    task_cpu_slice_ms: u64,
     /// The most memory a connector may give its instances with `wasm.memory.max.bytes`.
     #[arg(long, default_value_t = 1024)]
     task_memory_max_mb: usize,
     /// The longest call deadline a connector may set with `wasm.call.timeout.ms`.
     #[arg(long, default_value_t = 600)]
     task_call_timeout_max_secs: u64,
+    /// The largest CPU slice a connector may set with `wasm.cpu.slice.ms`.
+    #[arg(long, default_value_t = 600_000)]
+    task_cpu_slice_max_ms: u64,
     /// Turns on `rest.auth=tenants` with this tenants file (TOML): every REST call then needs
     /// a tenant's or an admin's bearer token.
     #[arg(long, env = "WASMCONNECT_TENANTS_FILE")]
@@ -300,10 +308,15 @@ async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Bac
         plugin_path,
         worker_config,
         limits: WorkerLimits {
-            default: TaskLimits { memory_bytes: args.task_memory_mb << 20, call_timeout: Duration::from_secs(args.task_call_timeout_secs) },
+            default: TaskLimits {
+                memory_bytes: args.task_memory_mb << 20,
+                call_timeout: Duration::from_secs(args.task_call_timeout_secs),
+                cpu_slice: Duration::from_millis(args.task_cpu_slice_ms),
+            },
             max: TaskLimits {
                 memory_bytes: args.task_memory_max_mb.max(args.task_memory_mb) << 20,
                 call_timeout: Duration::from_secs(args.task_call_timeout_max_secs.max(args.task_call_timeout_secs)),
+                cpu_slice: Duration::from_millis(args.task_cpu_slice_max_ms.max(args.task_cpu_slice_ms)),
             },
         },
         loggers: Some(loggers),

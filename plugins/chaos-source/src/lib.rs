@@ -1,6 +1,6 @@
 //! A source that misbehaves on purpose, as `chaos.behaviour` says: the tests use it to show
-//! that a panicking, spinning, recursing, memory-hungry or flooding plugin fails only its
-//! own task, and that one trying to reach files, the network or the environment gets nothing.
+//! that a panicking, spinning, recursing, memory-hungry, flooding or out-of-bounds plugin
+//! fails only its own task, and that one trying to reach files, the network or the environment gets nothing.
 
 use std::sync::Arc;
 
@@ -26,6 +26,14 @@ impl Source for ChaosSource {
     fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
         match self.behaviour.as_str() {
             "panic" => panic!("chaos: a deliberate panic"),
+            // A load far past the end of linear memory: the engine traps, as it must for any
+            // stray pointer in a plugin's unsafe code.
+            "out-of-bounds" => {
+                let address = std::hint::black_box(0xffff_fff0usize) as *const u64;
+                // SAFETY: none; reading outside the instance's memory is the point.
+                let value = unsafe { std::ptr::read_volatile(address) };
+                Ok(SourceBatch::new().wait(value as u32))
+            }
             "spin" => loop {
                 self.next = std::hint::black_box(self.next.wrapping_add(1));
             },
