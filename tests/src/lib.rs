@@ -31,6 +31,7 @@ pub async fn start_worker_with_limits(data_dir: &Path, limits: TaskLimits) -> St
 pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
     StandaloneConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        tls: None,
         data_dir: data_dir.to_owned(),
         plugin_path: vec![plugin_path()],
         // Shared by every test, so each plugin is compiled once per run, not once per test.
