@@ -99,6 +99,17 @@ impl Api {
         self.send(self.http.request(method, self.url(path)).json(body)).await
     }
 
+    /// Any bytes as a JSON body; the answer's status and bytes as they came.
+    pub async fn send_bytes(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let request = self.http.request(method, self.url(path)).header("content-type", "application/json").body(body);
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request.send().await.expect("the worker answers");
+        (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.http.delete(self.url(path))).await
     }
