@@ -139,7 +139,8 @@ enum TenantsCommand {
 
 #[derive(clap::Args)]
 struct StandaloneArgs {
-    /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners).
+    /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners,
+    /// and for listeners=https://... the PEM keystore of listeners.https.ssl.* or ssl.*).
     worker_properties: Option<PathBuf>,
     #[command(flatten)]
     worker: WorkerArgs,
@@ -185,12 +186,14 @@ struct WorkerArgs {
     /// Memory one task's plugin instance may use.
     #[arg(long, default_value_t = 256)]
     task_memory_mb: usize,
-    /// Time one call into a plugin (a poll, a put) may take.
+    /// Wall-clock time one call into a plugin (a poll, a put) may take, waiting for a database
+    /// included; a connector may set less or more with `wasm.call.timeout.ms`.
     #[arg(long, default_value_t = 60)]
     task_call_timeout_secs: u64,
     /// CPU time one call into a plugin may use on its thread; time spent waiting (for a
     /// database, for a CPU) does not count. A plugin that uses more is interrupted and its
-    /// task FAILED, as with the call timeout.
+    /// task FAILED, as with the call timeout; a connector may set its own with
+    /// `wasm.cpu.slice.ms`.
     #[arg(long, default_value_t = 30_000)]
     task_cpu_slice_ms: u64,
     /// The most memory a connector may give its instances with `wasm.memory.max.bytes`.
