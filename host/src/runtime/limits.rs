@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// How often the engine's epoch advances; deadlines are counted in these ticks.
+/// How often the engine's epoch advances: a running call's budgets are checked at every tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 #[derive(Clone, Debug)]
