@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -42,8 +43,8 @@ enum Command {
     Topics {
         #[command(subcommand)]
         command: TopicsCommand,
-        #[arg(long, default_value = "http://localhost:8083", global = true)]
-        url: String,
+        #[command(flatten)]
+        worker: RemoteWorker,
     },
     /// Connector administration on a running worker (the REST API as commands).
     Connectors {
@@ -52,8 +53,8 @@ enum Command {
         /// Print the worker's JSON answers instead of tables.
         #[arg(long, global = true)]
         json: bool,
-        #[arg(long, default_value = "http://localhost:8083", global = true)]
-        url: String,
+        #[command(flatten)]
+        worker: RemoteWorker,
     },
     /// The plugins of a running worker.
     Plugins {
@@ -61,8 +62,8 @@ enum Command {
         command: PluginsCommand,
         #[arg(long, global = true)]
         json: bool,
-        #[arg(long, default_value = "http://localhost:8083", global = true)]
-        url: String,
+        #[command(flatten)]
+        worker: RemoteWorker,
     },
     /// Prints the values of a topic, one per line, like kafka-console-consumer.
     Consume {
@@ -76,8 +77,8 @@ enum Command {
         print_key: bool,
         #[arg(long, default_value = "\t")]
         key_separator: String,
-        #[arg(long, default_value = "http://localhost:8083")]
-        url: String,
+        #[command(flatten)]
+        worker: RemoteWorker,
     },
     /// A plugin author's tools: inspect a component, run it in the sandbox.
     Plugin {
@@ -95,9 +96,32 @@ enum Command {
         /// Splits each line at the first separator into key and value.
         #[arg(long)]
         key_separator: Option<String>,
-        #[arg(long, default_value = "http://localhost:8083")]
-        url: String,
+        #[command(flatten)]
+        worker: RemoteWorker,
     },
+}
+
+/// The worker a client command talks to (with `rest.auth=tenants`, the token comes from
+/// `WASMCONNECT_TOKEN`).
+#[derive(clap::Args)]
+struct RemoteWorker {
+    /// The worker's REST API: http://HOST:PORT, or https://HOST:PORT for a worker with TLS.
+    #[arg(long, default_value = "http://localhost:8083", global = true)]
+    url: String,
+    /// A PEM file of certificates to trust for an https:// worker (besides the system's), e.g.
+    /// the worker's own self-signed certificate.
+    #[arg(long, env = "WASMCONNECT_CACERT", global = true)]
+    cacert: Option<PathBuf>,
+}
+
+impl RemoteWorker {
+    fn client(&self) -> anyhow::Result<Client> {
+        let client = Client::new(&self.url);
+        match &self.cacert {
+            Some(file) => client.trusting(file),
+            None => Ok(client),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -115,7 +139,8 @@ enum TenantsCommand {
 
 #[derive(clap::Args)]
 struct StandaloneArgs {
-    /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners).
+    /// A Kafka Connect worker .properties file (converters, plugin.path, rest.port, listeners,
+    /// and for listeners=https://... the PEM keystore of listeners.https.ssl.* or ssl.*).
     worker_properties: Option<PathBuf>,
     #[command(flatten)]
     worker: WorkerArgs,
@@ -139,10 +164,20 @@ struct DistributedArgs {
 /// What every kind of worker takes.
 #[derive(clap::Args)]
 struct WorkerArgs {
+    /// The REST API's port; else `rest.port` or the port of `listeners` in the properties, else 8083.
     #[arg(long, env = "WASMCONNECT_REST_PORT")]
     rest_port: Option<u16>,
-    #[arg(long, default_value = "0.0.0.0")]
-    rest_host: IpAddr,
+    /// The address the REST API listens on; else the host of `listeners`, else 0.0.0.0.
+    #[arg(long)]
+    rest_host: Option<IpAddr>,
+    /// Serves the REST API over HTTPS with this PEM certificate chain (server certificate
+    /// first); needs --tls-key. Without the flags, `listeners=https://...` in the properties
+    /// takes the PEM keystore of `listeners.https.ssl.*` (or `ssl.*`).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (unencrypted; it may be the same file).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[arg(long, env = "WASMCONNECT_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
     /// Directories holding plugin components (`NAME.wasm` with `NAME.toml`), comma separated.
@@ -151,15 +186,25 @@ struct WorkerArgs {
     /// Memory one task's plugin instance may use.
     #[arg(long, default_value_t = 256)]
     task_memory_mb: usize,
-    /// Time one call into a plugin (a poll, a put) may take.
+    /// Wall-clock time one call into a plugin (a poll, a put) may take, waiting for a database
+    /// included; a connector may set less or more with `wasm.call.timeout.ms`.
     #[arg(long, default_value_t = 60)]
     task_call_timeout_secs: u64,
+    /// CPU time one call into a plugin may use on its thread; time spent waiting (for a
+    /// database, for a CPU) does not count. A plugin that uses more is interrupted and its
+    /// task FAILED, as with the call timeout; a connector may set its own with
+    /// `wasm.cpu.slice.ms`.
+    #[arg(long, default_value_t = 30_000)]
+    task_cpu_slice_ms: u64,
     /// The most memory a connector may give its instances with `wasm.memory.max.bytes`.
     #[arg(long, default_value_t = 1024)]
     task_memory_max_mb: usize,
     /// The longest call deadline a connector may set with `wasm.call.timeout.ms`.
     #[arg(long, default_value_t = 600)]
     task_call_timeout_max_secs: u64,
+    /// The largest CPU slice a connector may set with `wasm.cpu.slice.ms`.
+    #[arg(long, default_value_t = 600_000)]
+    task_cpu_slice_max_ms: u64,
     /// Turns on `rest.auth=tenants` with this tenants file (TOML): every REST call then needs
     /// a tenant's or an admin's bearer token.
     #[arg(long, env = "WASMCONNECT_TENANTS_FILE")]
@@ -217,22 +262,22 @@ async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
             let backend = kafka_backend(&args, &mut properties)?;
             run_worker(args.worker, properties, backend, loggers).await
         }
-        Command::Topics { command: TopicsCommand::List, url } => {
-            for topic in Client::new(&url).topics().await? {
+        Command::Topics { command: TopicsCommand::List, worker } => {
+            for topic in worker.client()?.topics().await? {
                 println!("{topic}");
             }
             Ok(())
         }
-        Command::Connectors { command, json, url } => Client::new(&url).connectors(command, json, &mut std::io::stdout().lock()).await,
+        Command::Connectors { command, json, worker } => worker.client()?.connectors(command, json, &mut std::io::stdout().lock()).await,
         // Plugin calls block on the runtime for their SQL, so they run off its workers.
         Command::Plugin { command } => {
             let tokio = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || wasmconnect::cli::plugin::run(command, tokio, &mut std::io::stdout().lock())).await?
         }
-        Command::Plugins { command, json, url } => Client::new(&url).plugins(command, json, &mut std::io::stdout().lock()).await,
-        Command::Consume { topic, from_beginning, max_messages, print_key, key_separator, url } => {
+        Command::Plugins { command, json, worker } => worker.client()?.plugins(command, json, &mut std::io::stdout().lock()).await,
+        Command::Consume { topic, from_beginning, max_messages, print_key, key_separator, worker } => {
             let options = ConsumeOptions { from_beginning, max_messages, print_key, key_separator };
-            Client::new(&url).consume(&topic, &options, &mut std::io::stdout().lock()).await?;
+            worker.client()?.consume(&topic, &options, &mut std::io::stdout().lock()).await?;
             Ok(())
         }
         Command::Tenants { command: TenantsCommand::HashToken } => {
@@ -245,12 +290,12 @@ async fn run(command: Command, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
             println!("{}", wasmconnect::tenancy::hash_token(token));
             Ok(())
         }
-        Command::Produce { topic, key_separator, url } => {
+        Command::Produce { topic, key_separator, worker } => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
                 eprintln!("Type one record per line; end with Ctrl-D.");
             }
-            let sent = Client::new(&url).produce(&topic, key_separator.as_deref(), BufReader::new(stdin.lock())).await?;
+            let sent = worker.client()?.produce(&topic, key_separator.as_deref(), BufReader::new(stdin.lock())).await?;
             eprintln!("{sent} record(s) sent to {topic}");
             Ok(())
         }
@@ -276,9 +321,28 @@ fn kafka_backend(args: &DistributedArgs, properties: &mut WorkerProperties) -> a
     }))
 }
 
+/// The address the host of `listeners` names: an IP address or a name to resolve.
+fn listener_host(name: &str, port: u16) -> anyhow::Result<IpAddr> {
+    if let Ok(ip) = name.trim_matches(['[', ']']).parse() {
+        return Ok(ip);
+    }
+    let mut addrs = std::net::ToSocketAddrs::to_socket_addrs(&(name, port)).with_context(|| format!("cannot resolve the listeners host {name}"))?;
+    addrs.next().map(|a| a.ip()).with_context(|| format!("the listeners host {name} has no address"))
+}
+
 async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Backend, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     // Command-line flags win over the properties file, which wins over the defaults.
     let port = args.rest_port.or(properties.rest_port).unwrap_or(8083);
+    let host = match (args.rest_host, &properties.rest_host) {
+        (Some(host), _) => host,
+        (None, Some(name)) => listener_host(name, port)?,
+        (None, None) => IpAddr::from([0, 0, 0, 0]),
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(wasmconnect::rest::tls::from_files(cert, key)?),
+        _ if properties.rest_https => Some(wasmconnect::rest::tls::from_worker_config(&properties.worker_config)?),
+        _ => None,
+    };
     let tenants = match properties.tenants_file(args.tenants_file)? {
         Some(file) => {
             let tenants = Tenants::load(&file)?;
@@ -294,16 +358,22 @@ async fn run_worker(args: WorkerArgs, properties: WorkerProperties, backend: Bac
         anyhow::bail!("no plugin path: pass --plugin-path DIR (e.g. dist/plugins) or set plugin.path in the worker properties");
     }
     let config = StandaloneConfig {
-        listen: SocketAddr::new(args.rest_host, port),
+        listen: SocketAddr::new(host, port),
+        tls,
         compiled_cache: args.data_dir.join("compiled"),
         data_dir: args.data_dir,
         plugin_path,
         worker_config,
         limits: WorkerLimits {
-            default: TaskLimits { memory_bytes: args.task_memory_mb << 20, call_timeout: Duration::from_secs(args.task_call_timeout_secs) },
+            default: TaskLimits {
+                memory_bytes: args.task_memory_mb << 20,
+                call_timeout: Duration::from_secs(args.task_call_timeout_secs),
+                cpu_slice: Duration::from_millis(args.task_cpu_slice_ms),
+            },
             max: TaskLimits {
                 memory_bytes: args.task_memory_max_mb.max(args.task_memory_mb) << 20,
                 call_timeout: Duration::from_secs(args.task_call_timeout_max_secs.max(args.task_call_timeout_secs)),
+                cpu_slice: Duration::from_millis(args.task_cpu_slice_max_ms.max(args.task_cpu_slice_ms)),
             },
         },
         loggers: Some(loggers),

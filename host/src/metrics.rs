@@ -96,7 +96,7 @@ impl Metrics {
         r.register("batch_size", "Records per polled or put batch", self.batch_size.clone());
         r.register("put_batch_time_seconds", "Time of one sink put, retries included", self.put_batch_time.clone());
         r.register("wasm_call_duration_seconds", "Time of one call into a plugin instance", self.plugin_call_time.clone());
-        r.register("wasm_traps", "Plugin traps: panics, deadlines, memory limits", self.plugin_traps.clone());
+        r.register("wasm_traps", "Plugin traps: panics, deadlines, CPU slices, memory limits", self.plugin_traps.clone());
         r.register("wasm_memory_bytes", "Linear memory of the task's plugin instance", self.plugin_memory.clone());
     }
 

@@ -26,6 +26,8 @@ use crate::worker::offsets::{GroupOffsets, KafkaGroupOffsets, LogGroupOffsets, S
 #[derive(Clone, Debug)]
 pub struct StandaloneConfig {
     pub listen: SocketAddr,
+    /// HTTPS for the REST API; plain HTTP without it.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub data_dir: PathBuf,
     pub plugin_path: Vec<PathBuf>,
     /// Where compiled plugins are cached; several workers may share it.
@@ -162,11 +164,16 @@ impl Storage {
 }
 
 /// What a Kafka Connect worker `.properties` file says that matters here: `rest.port` (or
-/// the port of the first of `listeners`), `plugin.path`, `rest.auth` with
-/// `rest.auth.tenants.file`, and everything else (converters and the like) as worker config.
+/// the port of the first of `listeners`), the host and protocol of that listener,
+/// `plugin.path`, `rest.auth` with `rest.auth.tenants.file`, and everything else (converters,
+/// the `ssl.*` keystore and the like) as worker config.
 #[derive(Debug, Default, PartialEq)]
 pub struct WorkerProperties {
     pub rest_port: Option<u16>,
+    /// The host of the first listener, when it names one.
+    pub rest_host: Option<String>,
+    /// The first listener is `https://`.
+    pub rest_https: bool,
     pub plugin_path: Vec<PathBuf>,
     rest_auth: Option<String>,
     tenants_file: Option<PathBuf>,
@@ -181,18 +188,20 @@ impl WorkerProperties {
     }
 
     fn from_map(mut worker_config: BTreeMap<String, String>) -> WorkerProperties {
-        let listener_port = |listeners: &str| listeners.split(',').next()?.rsplit(':').next()?.trim().parse().ok();
-        let rest_port = worker_config
-            .remove("rest.port")
-            .and_then(|p| p.trim().parse().ok())
-            .or_else(|| worker_config.remove("listeners").and_then(|l| listener_port(&l)));
+        // Only the first of several listeners is served.
+        let listener = worker_config.remove("listeners").and_then(|l| l.split(',').next().map(|l| l.trim().to_owned()));
+        let (scheme, address) = listener.as_deref().and_then(|l| l.split_once("://")).unwrap_or(("http", ""));
+        let (host, port) = address.rsplit_once(':').unwrap_or((address, ""));
+        let rest_port = worker_config.remove("rest.port").and_then(|p| p.trim().parse().ok()).or_else(|| port.trim().parse().ok());
+        let rest_host = Some(host.trim().to_owned()).filter(|h| !h.is_empty());
+        let rest_https = scheme.trim().eq_ignore_ascii_case("https");
         let plugin_path = worker_config
             .remove("plugin.path")
             .map(|p| p.split(',').map(|p| PathBuf::from(p.trim())).filter(|p| !p.as_os_str().is_empty()).collect())
             .unwrap_or_default();
         let rest_auth = worker_config.remove("rest.auth").map(|a| a.trim().to_owned());
         let tenants_file = worker_config.remove("rest.auth.tenants.file").map(|f| PathBuf::from(f.trim()));
-        WorkerProperties { rest_port, plugin_path, rest_auth, tenants_file, worker_config }
+        WorkerProperties { rest_port, rest_host, rest_https, plugin_path, rest_auth, tenants_file, worker_config }
     }
 
     /// The tenants file when REST authentication is on: `rest.auth=tenants` needs one, from
@@ -239,6 +248,8 @@ impl Standalone {
             );
         }
         let tokio = tokio::runtime::Handle::current();
+        let tls = config.tls.clone();
+        let https = tls.is_some();
         let loggers = config.loggers.clone();
         let tenants = config.tenants.clone();
         let plugin_path = config.plugin_path.clone();
@@ -247,10 +258,16 @@ impl Standalone {
         crate::herder::spawn_plugin_path_watcher(&herder, plugin_path);
         let (stop_server, stopped) = oneshot::channel();
         let app = router(AppState { herder: herder.clone(), log: log.clone(), loggers, tenants });
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).with_graceful_shutdown(async { stopped.await.ok(); }).await
-        });
-        tracing::info!(%addr, "REST API listening");
+        let stopped = async { stopped.await.ok(); };
+        let server = match tls {
+            Some(tls) => {
+                let listener = crate::rest::tls::TlsListener::new(listener, tls)?;
+                tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await })
+            }
+            None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await }),
+        };
+        let protocol = if https { "https" } else { "http" };
+        tracing::info!(%addr, protocol, "REST API listening");
         Ok(Standalone { addr, herder, log, stop_server, server, membership })
     }
 
@@ -370,8 +387,11 @@ mod tests {
         assert_eq!(properties.worker_config["value.converter.schemas.enable"], "false");
         assert_eq!(properties.worker_config["key.converter"], "org.apache.kafka.connect.storage.StringConverter");
         assert!(!properties.worker_config.contains_key("listeners"));
+        assert_eq!((properties.rest_host, properties.rest_https), (None, false));
         let rest_port = WorkerProperties::from_map([("rest.port".to_owned(), "8084".to_owned())].into());
         assert_eq!(rest_port.rest_port, Some(8084));
+        let https = WorkerProperties::from_map([("listeners".to_owned(), "https://127.0.0.1:8443,http://0.0.0.0:8083".to_owned())].into());
+        assert_eq!((https.rest_port, https.rest_host.as_deref(), https.rest_https), (Some(8443), Some("127.0.0.1"), true));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub async fn start_worker_with_limits(data_dir: &Path, limits: TaskLimits) -> St
 pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
     StandaloneConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        tls: None,
         data_dir: data_dir.to_owned(),
         plugin_path: vec![plugin_path()],
         // Shared by every test, so each plugin is compiled once per run, not once per test.
@@ -96,6 +97,17 @@ impl Api {
 
     pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
         self.send(self.http.request(method, self.url(path)).json(body)).await
+    }
+
+    /// Any bytes as a JSON body; the answer's status and bytes as they came.
+    pub async fn send_bytes(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let request = self.http.request(method, self.url(path)).header("content-type", "application/json").body(body);
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request.send().await.expect("the worker answers");
+        (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {

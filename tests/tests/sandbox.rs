@@ -16,13 +16,14 @@ fn chaos(name: &str, behaviour: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn misbehaving_plugins_fail_alone() {
     let data = tempfile::tempdir().unwrap();
-    let limits = TaskLimits { memory_bytes: 64 << 20, call_timeout: Duration::from_secs(2) };
+    let limits = TaskLimits { memory_bytes: 64 << 20, call_timeout: Duration::from_secs(2), ..TaskLimits::default() };
     let worker = start_worker_with_limits(data.path(), limits).await;
     let api = Api::new(&worker);
-    for (name, behaviour) in [("healthy", "records"), ("panics", "panic"), ("spins", "spin"), ("hoards", "allocate")] {
+    for (name, behaviour) in [("healthy", "records"), ("panics", "panic"), ("spins", "spin"), ("hoards", "allocate"), ("strays", "out-of-bounds")] {
         assert_eq!(api.post("/connectors", &chaos(name, behaviour)).await.0, 201, "{name}");
     }
-    for (name, expected) in [("panics", "deliberate panic"), ("spins", "interrupt"), ("hoards", "memory")] {
+    let expected = [("panics", "deliberate panic"), ("spins", "wasm.call.timeout.ms=2000"), ("hoards", "memory"), ("strays", "out of bounds")];
+    for (name, expected) in expected {
         let trace = eventually(&format!("{name} to fail"), WAIT, || async {
             let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
             (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
@@ -103,7 +104,7 @@ async fn a_connector_sets_its_own_limits_within_the_workers_maxima() {
     };
     assert_eq!(api.post("/connectors", &limited("hoards", "allocate", "wasm.memory.max.bytes", "33554432")).await.0, 201);
     assert_eq!(api.post("/connectors", &limited("spins", "spin", "wasm.call.timeout.ms", "300")).await.0, 201);
-    for (name, expected) in [("hoards", "memory"), ("spins", "interrupt")] {
+    for (name, expected) in [("hoards", "memory"), ("spins", "wasm.call.timeout.ms=300")] {
         let trace = eventually(&format!("{name} to fail"), Duration::from_secs(20), || async {
             let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
             (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
@@ -118,6 +119,40 @@ async fn a_connector_sets_its_own_limits_within_the_workers_maxima() {
     let (status, body) = api.post("/connectors", &limited("vague", "records", "wasm.call.timeout.ms", "soon")).await;
     assert_eq!(status, 400, "{body}");
     assert!(body["message"].as_str().unwrap().contains("wasm.call.timeout.ms"), "{body}");
+    let (status, body) = api.post("/connectors", &limited("hungry", "records", "wasm.cpu.slice.ms", "600001")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("wasm.cpu.slice.ms"), "{body}");
+    worker.shutdown().await.unwrap();
+}
+
+/// `wasm.cpu.slice.ms` counts the CPU time a call uses, not the time it takes: a spinning
+/// plugin is interrupted after its slice, long before its wall-clock deadline, while a
+/// well-behaved connector on the same worker goes on producing throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spinning_plugin_is_stopped_by_its_cpu_slice_while_others_keep_producing() {
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_worker(data.path()).await;
+    let api = Api::new(&worker);
+    assert_eq!(api.post("/connectors", &chaos("healthy", "records")).await.0, 201);
+    eventually("healthy records", WAIT, || async { (api.topic_size("healthy-out").await > 0).then_some(()) }).await;
+
+    let mut spinner = chaos("spins", "spin");
+    spinner["config"]["wasm.cpu.slice.ms"] = json!("1500");
+    spinner["config"]["wasm.call.timeout.ms"] = json!("600000");
+    assert_eq!(api.post("/connectors", &spinner).await.0, 201);
+    let at_spin = api.topic_size("healthy-out").await;
+    let trace = eventually("the spinner to fail", WAIT, || async {
+        let (_, status) = api.get("/connectors/spins/status").await;
+        (status["tasks"][0]["state"] == "FAILED").then(|| status["tasks"][0]["trace"].as_str().unwrap_or("").to_owned())
+    })
+    .await;
+    assert!(trace.contains("CPU limit") && trace.contains("wasm.cpu.slice.ms=1500"), "the trace names the limit: {trace}");
+    assert!(trace.contains("wasm backtrace"), "and where the plugin was: {trace}");
+    let at_failure = api.topic_size("healthy-out").await;
+    assert!(at_failure > at_spin, "the healthy connector produced while the other spun ({at_spin} → {at_failure})");
+    eventually("more healthy records after", WAIT, || async { (api.topic_size("healthy-out").await > at_failure).then_some(()) }).await;
+    let (_, status) = api.get("/connectors/healthy/status").await;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING");
     worker.shutdown().await.unwrap();
 }
 
@@ -162,6 +197,7 @@ async fn recursion_floods_and_reaching_for_the_machine_stay_inside_the_sandbox()
     for (name, behaviour) in [("healthy", "records"), ("recurses", "recurse"), ("floods", "flood"), ("escapes", "escape")] {
         assert_eq!(api.post("/connectors", &chaos(name, behaviour)).await.0, 201, "{name}");
     }
+    let healthy_before = api.topic_size("healthy-out").await;
     // Rust keeps its stack in linear memory: endless recursion runs off its start and traps.
     for (name, expected) in [("recurses", "recurse"), ("floods", "wasm.batch.max.records")] {
         let trace = eventually(&format!("{name} to fail"), WAIT, || async {
@@ -183,6 +219,8 @@ async fn recursion_floods_and_reaching_for_the_machine_stay_inside_the_sandbox()
 
     let (_, status) = api.get("/connectors/healthy/status").await;
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "the well-behaved connector is untouched");
+    let healthy_after = api.topic_size("healthy-out").await;
+    assert!(healthy_after > healthy_before, "and kept producing meanwhile ({healthy_before} → {healthy_after})");
     let (code, body) = api.post("/connectors", &json!({"name": "bad-cap", "config": {"connector.class": "ChaosSource",
         "chaos.behaviour": "records", "topic": "x", "wasm.batch.max.records": "0"}})).await;
     assert_eq!(code, 400, "{body}");

@@ -18,7 +18,7 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
     db.exec("CREATE TABLE big (id int auto_increment primary key, payload varchar(100) not null)").await;
     db.exec(&format!("INSERT INTO big (payload) SELECT CONCAT('row number ', seq, ' with some padding text') FROM seq_1_to_{ROWS}")).await;
     let data = tempfile::tempdir().unwrap();
-    let limits = TaskLimits { memory_bytes: 16 << 20, call_timeout: Duration::from_secs(60) };
+    let limits = TaskLimits { memory_bytes: 16 << 20, call_timeout: Duration::from_secs(60), ..TaskLimits::default() };
     let worker = start_worker_with_limits(data.path(), limits).await;
     let api = Api::new(&worker);
     let incrementing = jdbc_source("large-inc", &db, json!({"mode": "incrementing", "table.whitelist": "big", "topic.prefix": "inc_", "batch.max.rows": "5000"}));

@@ -20,7 +20,7 @@ async fn start(data: &std::path::Path) -> Standalone {
     let file = format!(
         "admin-tokens = [\"{}\"]\n\
          [tenants.acme]\ntokens = [\"{}\"]\ntopic-prefix = \"acme.\"\nallowed-hosts = [\"localhost:3306\"]\n\
-         max-connectors = 2\nmax-tasks = 2\nmax-memory-bytes = 134217728\n\
+         max-connectors = 2\nmax-tasks = 2\nmax-memory-bytes = 134217728\nmax-cpu-slice-ms = 2000\n\
          [tenants.globex]\ntokens = [\"{}\"]\ntopic-prefix = \"globex.\"\nallowed-hosts = [\"127.0.0.1\"]\n",
         hash_token(ADMIN),
         hash_token(ACME),
@@ -207,6 +207,7 @@ async fn a_tenants_configs_stay_within_its_topics_hosts_and_caps() {
         (json!({"errors.deadletterqueue.topic.name": "globex.dlq"}), "errors.deadletterqueue.topic.name"),
         (json!({"tasks.max": "3"}), "tasks.max"),
         (json!({"wasm.memory.max.bytes": "268435456"}), "wasm.memory.max.bytes"),
+        (json!({"wasm.cpu.slice.ms": "2001"}), "wasm.cpu.slice.ms"),
         (json!({"wasmconnect.tenant": "globex"}), "wasmconnect.tenant"),
     ];
     for (settings, key) in cases {
@@ -224,7 +225,7 @@ async fn a_tenants_configs_stay_within_its_topics_hosts_and_caps() {
     assert!(status == 400 && refused(&body, "topics.regex"), "{body}");
 
     // Within the caps: two connectors, two tasks in all.
-    let (status, body) = acme.post("/connectors", &jdbc_source("one", json!({"wasm.memory.max.bytes": "134217728"}))).await;
+    let (status, body) = acme.post("/connectors", &jdbc_source("one", json!({"wasm.memory.max.bytes": "134217728", "wasm.cpu.slice.ms": "2000"}))).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(acme.post("/connectors", &jdbc_source("two", json!({}))).await.0, 201);
     let (status, body) = acme.post("/connectors", &jdbc_source("three", json!({}))).await;

@@ -43,6 +43,17 @@ impl Client {
         Client { base: base.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), token }
     }
 
+    /// This client, also trusting the certificates of a PEM file for an https:// worker
+    /// (a self-signed worker certificate, or a private CA's).
+    pub fn trusting(self, pem_file: &std::path::Path) -> anyhow::Result<Client> {
+        let pem = std::fs::read(pem_file).with_context(|| format!("cannot read the certificates file {}", pem_file.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} holds no PEM certificates", pem_file.display()))?;
+        anyhow::ensure!(!certificates.is_empty(), "{} holds no PEM certificates (-----BEGIN CERTIFICATE-----)", pem_file.display());
+        let http = certificates.into_iter().fold(reqwest::Client::builder(), |builder, c| builder.add_root_certificate(c)).build()?;
+        Ok(Client { http, ..self })
+    }
+
     fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
         let request = self.http.request(method, url);
         match &self.token {

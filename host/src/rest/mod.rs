@@ -7,6 +7,7 @@ mod connectors;
 mod error;
 mod openapi;
 mod plugins;
+pub mod tls;
 pub mod topics;
 mod ui;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmconnect_db::{ConnectionConfig, Database, Pools};
-use super::limits::MeteredLimits;
+use super::limits::{CallBudget, MeteredLimits};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -50,6 +50,11 @@ pub struct TaskState {
     stderr: MemoryOutputPipe,
     table: ResourceTable,
     pub(super) limits: MeteredLimits,
+    /// What the current call into the plugin has used (instantiation counts as a call).
+    pub(super) call: CallBudget,
+    /// Why the engine interrupted the plugin, when a budget ran out: the trap says only
+    /// "interrupt".
+    pub(super) interrupted: Option<String>,
     ctx: TaskContext,
     db: Option<Database>,
 }
@@ -60,7 +65,7 @@ impl TaskState {
         // grants nothing beyond clocks and random numbers.
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
-        TaskState { wasi, stderr, table: ResourceTable::new(), limits, ctx, db: None }
+        TaskState { wasi, stderr, table: ResourceTable::new(), limits, call: CallBudget::start(), interrupted: None, ctx, db: None }
     }
 
     pub(super) fn limits(&self) -> &super::TaskLimits {

@@ -43,10 +43,12 @@ impl From<types::ConnectorError> for PluginError {
 /// A trap, with what the plugin last wrote to standard error (a panic message goes there)
 /// and the wasm backtrace: what a plugin author needs to find the bug. The host's own native
 /// backtrace, which `{:?}` would add, says nothing about the plugin and is left out.
+/// An interruption starts with the limit that ran out.
 fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
     let stderr = store.data().stderr_tail();
     let backtrace = shorten(&e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
-    PluginError::Trap(if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") })
+    let parts = [store.data().interrupted.clone().unwrap_or_default(), stderr, backtrace];
+    PluginError::Trap(parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n"))
 }
 
 fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
@@ -59,19 +61,17 @@ pub struct TaskSplit {
     pub recheck: Option<std::time::Duration>,
 }
 
-/// A task's store, and how every call into its plugin is made: under the call deadline,
-/// with a trap turned into `PluginError::Trap`.
+/// A task's store, and how every call into its plugin is made: under a fresh budget of
+/// wall-clock and CPU time, with a trap turned into `PluginError::Trap`.
 pub(super) struct Sandbox {
     store: Store<TaskState>,
-    deadline: u64,
     /// A trapped instance cannot be entered again; its task is done with it.
     trapped: bool,
 }
 
 impl Sandbox {
     pub(super) fn new(store: Store<TaskState>) -> Sandbox {
-        let deadline = store.data().limits().deadline_ticks();
-        Sandbox { store, deadline, trapped: false }
+        Sandbox { store, trapped: false }
     }
 
     /// Linear memory the instance holds now.
@@ -83,7 +83,9 @@ impl Sandbox {
         if self.trapped {
             return Err(PluginError::Fatal("the plugin trapped earlier; its instance cannot be called again".into()));
         }
-        self.store.set_epoch_deadline(self.deadline);
+        self.store.data_mut().call = super::limits::CallBudget::start();
+        // The budget is checked at the next tick, and at every tick after it.
+        self.store.set_epoch_deadline(1);
         f(&mut self.store).map_err(|e| {
             self.trapped = true;
             trap(&self.store, e)

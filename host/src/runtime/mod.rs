@@ -16,11 +16,11 @@ use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 
 pub use host::{NoOffsets, OffsetReader, TaskContext};
 pub use instance::{PluginError, PolledRecord, SinkInstance, SinkRecord, SourceInstance, TaskSplit};
-pub use limits::{CALL_TIMEOUT_KEY, MEMORY_KEY, TaskLimits, WorkerLimits};
+pub use limits::{CALL_TIMEOUT_KEY, CPU_SLICE_KEY, MEMORY_KEY, TaskLimits, WorkerLimits};
 pub use registry::{Plugin, PluginKind, PluginRegistry};
 pub use transform::{Step, TransformInstance, TransformRecord, Transformed};
 
@@ -40,8 +40,9 @@ impl Runtime {
     pub fn new(cache_dir: PathBuf, limits: WorkerLimits) -> anyhow::Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        // Every call gets a deadline in epoch ticks: a plugin stuck in a loop traps instead
-        // of holding its thread forever.
+        // At every epoch tick a running plugin's call is checked against its budgets of
+        // wall-clock and CPU time: a plugin stuck in a loop traps instead of holding its
+        // thread forever.
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -126,7 +127,6 @@ impl Runtime {
     }
 
     fn store(&self, ctx: TaskContext) -> Store<TaskState> {
-        let deadline = ctx.limits.deadline_ticks();
         let limits = StoreLimitsBuilder::new()
             .memory_size(ctx.limits.memory_bytes)
             // A refused grow traps with a message naming the limit, instead of surfacing as
@@ -135,8 +135,19 @@ impl Runtime {
             .build();
         let mut store = Store::new(&self.engine, TaskState::new(ctx, limits::MeteredLimits::new(limits)));
         store.limiter(|state| &mut state.limits);
-        // Instantiation runs the component's initialisers, under the same budget as a call.
-        store.set_epoch_deadline(deadline);
+        // Runs on the plugin's own thread, so the budget reads that thread's CPU clock.
+        store.epoch_deadline_callback(|mut store| {
+            let state = store.data_mut();
+            match state.call.exceeded(state.limits()) {
+                None => Ok(UpdateDeadline::Continue(1)),
+                Some(reason) => {
+                    state.interrupted = Some(reason);
+                    Ok(UpdateDeadline::Interrupt)
+                }
+            }
+        });
+        // Instantiation runs the component's initialisers, under a budget counted from here.
+        store.set_epoch_deadline(1);
         store
     }
 }

@@ -76,6 +76,7 @@ pub struct Tenant {
     max_tasks: Option<u32>,
     max_memory_bytes: Option<u64>,
     max_call_timeout_ms: Option<u64>,
+    max_cpu_slice_ms: Option<u64>,
     /// Held while one of the tenant's connectors is created or changed, so that two requests
     /// at once cannot both fit under a cap that only one of them fits under.
     pub changing: tokio::sync::Mutex<()>,
@@ -152,6 +153,7 @@ struct TenantEntry {
     max_tasks: Option<u32>,
     max_memory_bytes: Option<u64>,
     max_call_timeout_ms: Option<u64>,
+    max_cpu_slice_ms: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -248,6 +250,7 @@ fn tenant(name: &str, entry: &TenantEntry) -> anyhow::Result<Tenant> {
         max_tasks: entry.max_tasks,
         max_memory_bytes: entry.max_memory_bytes,
         max_call_timeout_ms: entry.max_call_timeout_ms,
+        max_cpu_slice_ms: entry.max_cpu_slice_ms,
         changing: tokio::sync::Mutex::new(()),
     })
 }

@@ -10,7 +10,7 @@ use wasmconnect_db::{ConnectionConfig, Dialect};
 use super::{Caller, OWNER_KEY, Tenant};
 use crate::herder::config_store::Config;
 use crate::herder::{Herder, HerderError};
-use crate::runtime::{CALL_TIMEOUT_KEY, MEMORY_KEY, TaskLimits};
+use crate::runtime::{CALL_TIMEOUT_KEY, CPU_SLICE_KEY, MEMORY_KEY, TaskLimits};
 use crate::worker::providers;
 
 const DEAD_LETTER_KEY: &str = "errors.deadletterqueue.topic.name";
@@ -105,6 +105,9 @@ impl Tenant {
         if let Some(e) = self.check_limit(config, CALL_TIMEOUT_KEY, self.max_call_timeout_ms) {
             problems.push(e);
         }
+        if let Some(e) = self.check_limit(config, CPU_SLICE_KEY, self.max_cpu_slice_ms) {
+            problems.push(e);
+        }
         problems
     }
 
@@ -123,7 +126,8 @@ impl Tenant {
     pub fn cap(&self, limits: TaskLimits) -> TaskLimits {
         let memory_bytes = self.max_memory_bytes.map_or(limits.memory_bytes, |max| limits.memory_bytes.min(max as usize));
         let call_timeout = self.max_call_timeout_ms.map_or(limits.call_timeout, |max| limits.call_timeout.min(Duration::from_millis(max)));
-        TaskLimits { memory_bytes, call_timeout }
+        let cpu_slice = self.max_cpu_slice_ms.map_or(limits.cpu_slice, |max| limits.cpu_slice.min(Duration::from_millis(max)));
+        TaskLimits { memory_bytes, call_timeout, cpu_slice }
     }
 
     /// A sink's `topics` and any dead-letter topic must be the tenant's.
@@ -177,7 +181,7 @@ mod tests {
     fn acme() -> std::sync::Arc<Tenant> {
         let text = format!(
             "[tenants.acme]\ntokens = [\"{}\"]\ntopic-prefix = \"acme.\"\nallowed-hosts = [\"db.acme\", \"10.0.0.7:5432\"]\n\
-             max-connectors = 2\nmax-tasks = 3\nmax-memory-bytes = 67108864\nmax-call-timeout-ms = 5000\n",
+             max-connectors = 2\nmax-tasks = 3\nmax-memory-bytes = 67108864\nmax-call-timeout-ms = 5000\nmax-cpu-slice-ms = 1000\n",
             hash_token("t")
         );
         match Tenants::parse(&text).unwrap().authenticate("t") {
@@ -215,12 +219,13 @@ mod tests {
             ("tasks.max", "2"),
             (MEMORY_KEY, "1073741824"),
             (CALL_TIMEOUT_KEY, "60000"),
+            (CPU_SLICE_KEY, "2000"),
         ]);
         let problems = acme().problems(&bad, None, &[config(&[]), config(&[("tasks.max", "2")])]);
         let keys: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
         assert_eq!(
             keys,
-            [OWNER_KEY, "max-connectors", "tasks.max", "connection.password", "connection.url", "topic.prefix", "topics.regex", "topics", MEMORY_KEY, CALL_TIMEOUT_KEY],
+            [OWNER_KEY, "max-connectors", "tasks.max", "connection.password", "connection.url", "topic.prefix", "topics.regex", "topics", MEMORY_KEY, CALL_TIMEOUT_KEY, CPU_SLICE_KEY],
             "{problems:#?}"
         );
         assert!(problems[4].contains("db.globex:3306") && problems[4].contains("db.acme, 10.0.0.7:5432"), "{}", problems[4]);
@@ -239,7 +244,7 @@ mod tests {
 
     #[test]
     fn task_limits_are_capped() {
-        let limits = acme().cap(TaskLimits { memory_bytes: 256 << 20, call_timeout: Duration::from_secs(60) });
-        assert_eq!((limits.memory_bytes, limits.call_timeout), (64 << 20, Duration::from_secs(5)));
+        let limits = acme().cap(TaskLimits { memory_bytes: 256 << 20, call_timeout: Duration::from_secs(60), cpu_slice: Duration::from_secs(30) });
+        assert_eq!((limits.memory_bytes, limits.call_timeout, limits.cpu_slice), (64 << 20, Duration::from_secs(5), Duration::from_secs(1)));
     }
 }

@@ -1,6 +1,6 @@
 //! A source that misbehaves on purpose, as `chaos.behaviour` says: the tests use it to show
-//! that a panicking, spinning, recursing, memory-hungry or flooding plugin fails only its
-//! own task, and that one trying to reach files, the network or the environment gets nothing.
+//! that a panicking, spinning, recursing, memory-hungry, flooding or out-of-bounds plugin
+//! fails only its own task, and that one trying to reach files, the network or the environment gets nothing.
 
 use std::sync::Arc;
 
@@ -19,7 +19,8 @@ impl Source for ChaosSource {
             .alias("ChaosSource")
             .define(ConfigKey::string("chaos.behaviour").required().importance(Importance::High).doc(
                 "What poll does: records (one record per poll, well behaved), mismatch (a value that does not fit its schema), \
-                 panic, spin (never returns) or allocate (until memory runs out).",
+                 panic, spin (never returns), allocate (until memory runs out), recurse (without end), flood (200,000 records \
+                 in one poll), out-of-bounds (reads outside its memory) or escape (tries files, sockets and the environment).",
             ))
             .define(ConfigKey::string("topic").required().importance(Importance::High).doc("Where the records go."))
     }
@@ -36,6 +37,14 @@ impl Source for ChaosSource {
     fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
         match self.behaviour.as_str() {
             "panic" => panic!("chaos: a deliberate panic"),
+            // A load far past the end of linear memory: the engine traps, as it must for any
+            // stray pointer in a plugin's unsafe code.
+            "out-of-bounds" => {
+                let address = std::hint::black_box(0xffff_fff0usize) as *const u64;
+                // SAFETY: none; reading outside the instance's memory is the point.
+                let value = unsafe { std::ptr::read_volatile(address) };
+                Ok(SourceBatch::new().wait(value as u32))
+            }
             "spin" => loop {
                 self.next = std::hint::black_box(self.next.wrapping_add(1));
             },
