@@ -1,7 +1,8 @@
 //! A table far larger than the plugin's memory cap streams through in pages: incrementing
 //! mode and a bulk pass each read 1,000,000 rows with the plugin limited to 16 MiB, which one
 //! query for the whole table would overflow (the task would fail with a memory trap), and
-//! the task status shows how far the snapshot has got meanwhile.
+//! the task status shows how far the snapshot has got meanwhile: the records read, and the
+//! rows still to read (`lag`), which falls to 0 as the snapshot ends.
 
 use std::time::Duration;
 
@@ -32,15 +33,28 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
 
     let seen_midway = std::sync::atomic::AtomicBool::new(false);
     for (connector, topic) in [("large-inc", "inc_big"), ("large-bulk", "bulk_big")] {
+        let lags = std::sync::Mutex::new(Vec::new());
         eventually(&format!("{ROWS} records on {topic}"), WAIT, || {
-            let (seen_midway, api) = (&seen_midway, &api);
+            let (seen_midway, lags, api) = (&seen_midway, &lags, &api);
             async move {
                 let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
                 assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
-                let read = status["tasks"][0]["progress"]["records_read"].as_i64().unwrap_or(0);
+                let progress = &status["tasks"][0]["progress"];
+                let read = progress["records_read"].as_i64().unwrap_or(0);
                 seen_midway.fetch_or(read > 0 && read < ROWS, std::sync::atomic::Ordering::Relaxed);
+                if let Some(lag) = progress["lag"].as_i64() {
+                    lags.lock().unwrap().push(lag);
+                }
                 (api.topic_size(topic).await >= ROWS).then_some(())
             }
+        })
+        .await;
+        let lags = lags.into_inner().unwrap();
+        assert!(lags.iter().any(|lag| *lag > 0 && *lag < ROWS), "{connector}: the rows still to read showed midway: {lags:?}");
+        assert!(lags.windows(2).all(|w| w[1] <= w[0]), "{connector}: the rows still to read only fell: {lags:?}");
+        eventually(&format!("{connector} to have caught up"), WAIT, || async {
+            let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+            (status["tasks"][0]["progress"]["lag"] == 0).then_some(())
         })
         .await;
         let first = api.topic_values_from(topic, 0, 1).await;

@@ -20,9 +20,12 @@ pub enum PluginError {
     Record { index: u32, message: String },
     #[error("{0}")]
     Fatal(String),
-    /// A trap: a panic in the plugin, the call deadline, or the memory limit.
+    /// A trap: a panic in the plugin, or the memory limit.
     #[error("the plugin trapped: {0}")]
     Trap(String),
+    /// A trap at the call deadline (`wasm.call.timeout.ms`): the epoch interruption.
+    #[error("the plugin trapped: {0}")]
+    Interrupted(String),
     #[error("the plugin returned malformed data: {0}")]
     Malformed(#[from] DecodeError),
     #[error("cannot instantiate the plugin: {0}")]
@@ -45,8 +48,10 @@ impl From<types::ConnectorError> for PluginError {
 /// backtrace, which `{:?}` would add, says nothing about the plugin and is left out.
 fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
     let stderr = store.data().stderr_tail();
+    let interrupted = e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt);
     let backtrace = shorten(&e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
-    PluginError::Trap(if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") })
+    let message = if stderr.is_empty() { backtrace } else { format!("{stderr}\n{backtrace}") };
+    if interrupted { PluginError::Interrupted(message) } else { PluginError::Trap(message) }
 }
 
 fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
@@ -60,7 +65,7 @@ pub struct TaskSplit {
 }
 
 /// A task's store, and how every call into its plugin is made: under the call deadline,
-/// with a trap turned into `PluginError::Trap`.
+/// with a trap turned into `PluginError::Trap` (or `Interrupted`).
 pub(super) struct Sandbox {
     store: Store<TaskState>,
     deadline: u64,
@@ -149,6 +154,12 @@ impl SourceInstance {
 
     pub fn memory_bytes(&self) -> usize {
         self.sandbox.memory_bytes()
+    }
+
+    /// The records the plugin last reported it has still to read (`progress` import);
+    /// `None` when it never did or cannot tell.
+    pub fn remaining(&self) -> Option<u64> {
+        self.sandbox.store.data().remaining()
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {

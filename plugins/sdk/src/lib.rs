@@ -6,12 +6,14 @@
 //! and calls [`sink_plugin!`]; transforms and predicates implement [`Transform`] and
 //! [`Predicate`] and are exported with [`transform_plugin!`]. Enable the crate feature of
 //! the same name (`source`, `sink` or `transform`). The plugin sees the outside world only through the host's imports: its
-//! [`Config`], [`log`], committed [`offsets`] and [`sql`].
+//! [`Config`], [`log`], committed [`offsets`], [`sql`], and [`progress`] to tell how much
+//! it has still to read.
 
 pub mod config;
 pub mod data;
 pub mod log;
 pub mod offsets;
+pub mod progress;
 pub mod sql;
 pub mod transform;
 #[doc(hidden)]
@@ -38,7 +40,7 @@ mod host {
 
 /// The WIT types and imports, for plugins that need them directly.
 pub mod wit {
-    pub use crate::host::wasmconnect::connector::{config, log, offsets, sql, types};
+    pub use crate::host::wasmconnect::connector::{config, log, offsets, progress, sql, types};
 }
 
 #[cfg(feature = "source")]
@@ -56,6 +58,7 @@ pub mod source_bindings {
             "wasmconnect:connector/config@0.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@0.1.0": crate::wit::progress,
         },
     });
 }
@@ -75,6 +78,7 @@ pub mod sink_bindings {
             "wasmconnect:connector/config@0.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@0.1.0": crate::wit::progress,
         },
     });
 }
@@ -94,6 +98,7 @@ pub mod transform_bindings {
             "wasmconnect:connector/config@0.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@0.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@0.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@0.1.0": crate::wit::progress,
         },
     });
 }
