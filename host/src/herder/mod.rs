@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod config_store;
 mod distributed;
+pub mod hint;
 mod plugin_path;
 mod reconfigure;
 
@@ -523,8 +524,9 @@ impl Herder {
         let plugin = registry.resolve(class, config.get("connector.plugin.version").map(String::as_str)).ok_or_else(|| {
             let available: Vec<String> = registry.classes().into_keys().map(|(class, version)| format!("{class} ({version})")).collect();
             HerderError::BadRequest(format!(
-                "No installed plugin provides connector.class {class:?}. Installed connectors: {}",
-                if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
+                "No installed plugin provides connector.class {class:?}: correct the class, or put the plugin's .wasm and \
+                 .toml into a directory of the worker's plugin.path. Installed connectors: {}",
+                if available.is_empty() { "none (is plugin.path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
         let mut problems = validate::validate(&registry, &plugin, config);

@@ -138,10 +138,7 @@ impl Polling<'_> {
         self.metrics.record_errors(out.failures.len());
         for (_, message) in out.failures {
             if !self.tolerate_all {
-                return Err(format!(
-                    "a transform failed on a record: {message}\n(The task stopped so that no record is lost. Fix the \
-                     transform's config, or set errors.tolerance=all to skip such records.)"
-                ));
+                return Err(format!("{}\na transform failed on a record: {message}", crate::herder::hint::RECORD_STOPPED));
             }
             tracing::warn!(connector = %self.spec.connector, "skipping a record a transform failed on: {message}");
         }
