@@ -1,8 +1,9 @@
 //! `wasmconnect plugin new|build`: a new plugin crate that builds to a component as it is,
 //! and the build that lays it out for the plugin path (`NAME.wasm` beside `NAME.toml`).
 
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
 
 use anyhow::{Context, bail};
 
@@ -70,13 +71,9 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
         Some(target) => target.to_owned(),
         None => std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| dir.join("target")),
     };
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-        .arg(&manifest_path)
-        .arg("--target-dir")
-        .arg(&target)
-        .status()
-        .context("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target")?;
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"]).arg(&manifest_path).arg("--target-dir").arg(&target);
+    let status = if std::io::stderr().is_terminal() { build_with_spinner(&mut cargo, name)? } else { cargo.status().map_err(cannot_run)? };
     if !status.success() {
         bail!("cargo build failed (is the target installed? rustup target add wasm32-wasip2)");
     }
@@ -88,4 +85,30 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     std::fs::copy(dir.join(format!("{name}.toml")), dist.join(format!("{name}.toml")))
         .with_context(|| format!("the plugin's manifest {name}.toml is missing beside Cargo.toml"))?;
     Ok(component)
+}
+
+fn cannot_run(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target ({e})")
+}
+
+/// Runs the build under a spinner that shows cargo's current step ("Compiling serde ...");
+/// when the build fails, everything cargo wrote is shown, as without the spinner.
+fn build_with_spinner(cargo: &mut Command, name: &str) -> anyhow::Result<ExitStatus> {
+    let mut child = cargo.stderr(Stdio::piped()).spawn().map_err(cannot_run)?;
+    let spinner = indicatif::ProgressBar::new_spinner().with_prefix(format!("building {name}"));
+    spinner.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix}: {wide_msg}").expect("the template is valid"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut output = Vec::new();
+    if let Some(stderr) = child.stderr.take() {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            spinner.set_message(line.trim().to_owned());
+            output.push(line);
+        }
+    }
+    let status = child.wait().map_err(cannot_run)?;
+    spinner.finish_and_clear();
+    if !status.success() {
+        eprintln!("{}", output.join("\n"));
+    }
+    Ok(status)
 }
