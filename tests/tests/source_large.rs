@@ -31,26 +31,30 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
     assert_eq!(api.post("/connectors", &incrementing).await.0, 201);
     assert_eq!(api.post("/connectors", &bulk).await.0, 201);
 
-    let seen_midway = std::sync::atomic::AtomicBool::new(false);
-    for (connector, topic) in [("large-inc", "inc_big"), ("large-bulk", "bulk_big")] {
-        let lags = std::sync::Mutex::new(Vec::new());
-        eventually(&format!("{ROWS} records on {topic}"), WAIT, || {
-            let (seen_midway, lags, api) = (&seen_midway, &lags, &api);
-            async move {
+    // Both snapshots run at once, so both are watched from the start: (read, lag) samples.
+    let connectors = [("large-inc", "inc_big"), ("large-bulk", "bulk_big")];
+    let samples = std::sync::Mutex::new(vec![Vec::new(); connectors.len()]);
+    eventually(&format!("{ROWS} records on each topic"), WAIT, || {
+        let (samples, api) = (&samples, &api);
+        async move {
+            let mut done = true;
+            for (i, (connector, topic)) in connectors.iter().enumerate() {
                 let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
                 assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
                 let progress = &status["tasks"][0]["progress"];
                 let read = progress["records_read"].as_i64().unwrap_or(0);
-                seen_midway.fetch_or(read > 0 && read < ROWS, std::sync::atomic::Ordering::Relaxed);
-                if let Some(lag) = progress["lag"].as_i64() {
-                    lags.lock().unwrap().push(lag);
-                }
-                (api.topic_size(topic).await >= ROWS).then_some(())
+                samples.lock().unwrap()[i].push((read, progress["lag"].as_i64()));
+                done &= api.topic_size(topic).await >= ROWS;
             }
-        })
-        .await;
-        let lags = lags.into_inner().unwrap();
-        assert!(lags.iter().any(|lag| *lag > 0 && *lag < ROWS), "{connector}: the rows still to read showed midway: {lags:?}");
+            done.then_some(())
+        }
+    })
+    .await;
+    let samples = samples.into_inner().unwrap();
+    for ((connector, topic), samples) in connectors.iter().zip(&samples) {
+        let midway = samples.iter().any(|(read, lag)| *read > 0 && *read < ROWS && lag.is_some_and(|lag| lag > 0 && lag < ROWS));
+        assert!(midway, "{connector}: the records read and still to read showed midway: {samples:?}");
+        let lags: Vec<i64> = samples.iter().filter_map(|(_, lag)| *lag).collect();
         assert!(lags.windows(2).all(|w| w[1] <= w[0]), "{connector}: the rows still to read only fell: {lags:?}");
         eventually(&format!("{connector} to have caught up"), WAIT, || async {
             let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
@@ -61,7 +65,6 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
         let last = api.topic_values_from(topic, ROWS - 1, 1).await;
         assert_eq!((first[0]["payload"]["id"].as_i64(), last[0]["payload"]["id"].as_i64()), (Some(1), Some(ROWS)), "{topic}");
     }
-    assert!(seen_midway.into_inner(), "the status showed a snapshot under way");
     assert_eq!(api.topic_size("bulk_big").await, ROWS, "one bulk pass so far");
     let (_, committed) = api.get("/connectors/large-inc/offsets").await;
     assert_eq!(committed["offsets"][0]["offset"], json!({"incrementing": ROWS}));
