@@ -40,7 +40,8 @@ const RULES: &[(&[&str], &str)] = &[
     ),
     (
         &["invalid configuration:"],
-        "The connector's config is wrong: correct what the message below names with PUT /connectors/NAME/config.",
+        "The connector's config does not fit what it works with: do what the message below says (change the config \
+         with PUT /connectors/NAME/config, or what it names), then restart the task.",
     ),
     (
         &["cannot instantiate the plugin"],
