@@ -47,13 +47,14 @@ impl LiveView {
                     bar.set_message(text);
                 }
                 Line::Bar { label, done, total, note } => {
-                    bar.set_style(self.bar.clone());
-                    bar.set_prefix(label);
-                    bar.set_message(note);
+                    // Length and position first: a draw in between would show a stale bar.
                     bar.update(|state| {
                         state.set_len(total);
                         state.set_pos(done);
                     });
+                    bar.set_style(self.bar.clone());
+                    bar.set_prefix(label);
+                    bar.set_message(note);
                 }
             }
         }

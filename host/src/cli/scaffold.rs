@@ -91,6 +91,13 @@ fn cannot_run(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target ({e})")
 }
 
+/// Whether a line of cargo's is one of its steps ("   Compiling serde v1.0.0"): a verb
+/// right-aligned in twelve columns, not a line of a compiler message.
+fn is_step(line: &str) -> bool {
+    let verb = line.trim_start().split(' ').next().unwrap_or_default();
+    line.starts_with(' ') && verb.chars().next().is_some_and(char::is_uppercase) && verb.chars().all(char::is_alphabetic)
+}
+
 /// Runs the build under a spinner that shows cargo's current step ("Compiling serde ...");
 /// when the build fails, everything cargo wrote is shown, as without the spinner.
 fn build_with_spinner(cargo: &mut Command, name: &str) -> anyhow::Result<ExitStatus> {
@@ -101,7 +108,9 @@ fn build_with_spinner(cargo: &mut Command, name: &str) -> anyhow::Result<ExitSta
     let mut output = Vec::new();
     if let Some(stderr) = child.stderr.take() {
         for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            spinner.set_message(line.trim().to_owned());
+            if is_step(&line) {
+                spinner.set_message(line.trim().to_owned());
+            }
             output.push(line);
         }
     }
@@ -111,4 +120,16 @@ fn build_with_spinner(cargo: &mut Command, name: &str) -> anyhow::Result<ExitSta
         eprintln!("{}", output.join("\n"));
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spinner_shows_cargos_steps_not_its_error_messages() {
+        assert!(super::is_step("   Compiling serde v1.0.228"));
+        assert!(super::is_step("  Downloaded 3 crates (1.2 MB) in 0.4s"));
+        for line in ["error[E0308]: mismatched types", " --> src/lib.rs:1:21", "  |", "For more information about this error"] {
+            assert!(!super::is_step(line), "{line}");
+        }
+    }
 }
