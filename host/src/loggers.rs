@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::reload;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer, reload};
 
 pub type FilterHandle = reload::Handle<EnvFilter, tracing_subscriber::Registry>;
 
@@ -59,6 +60,22 @@ impl LogLevels {
         let filter = EnvFilter::try_new(directives.join(",")).map_err(|e| LevelError::Reload(e.to_string()))?;
         self.handle.reload(filter).map_err(|e| LevelError::Reload(e.to_string()))?;
         Ok(vec![logger.to_owned()])
+    }
+}
+
+/// The binary's log lines, human ones or (`json`) one JSON object each, written to
+/// `writer`. Task threads log inside a `task` span naming the connector and task, which
+/// both formats write on every line (`task{connector=my-source task=0}`, or a `span`
+/// object), like Kafka Connect's `[my-source|task-0]`.
+pub fn output<S, W>(json: bool, writer: W, ansi: bool) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    if json {
+        tracing_subscriber::fmt::layer().json().with_writer(writer).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi).boxed()
     }
 }
 

@@ -236,13 +236,10 @@ fn run_main() -> anyhow::Result<()> {
     // RUST_LOG sets the starting level; /admin/loggers changes levels while running.
     let cli = Cli::parse();
     let (filter, loggers) = LogLevels::new(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
-    // Task threads log inside a `task` span naming the connector and task, which both formats
-    // write on every line.
     let json = cli.log_format == LogFormat::Json;
     tracing_subscriber::registry()
         .with(filter)
-        .with((!json).then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal())))
-        .with(json.then(|| tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)))
+        .with(wasmconnect::loggers::output(json, std::io::stderr, std::io::stderr().is_terminal()))
         .init();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command, Arc::new(loggers)))

@@ -1,6 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): Kafka Connect's task metrics under Prometheus names,
-//! per connector and task, and what only a WASM host can tell: time spent in plugin calls,
-//! traps, and each instance's memory.
+//! per connector and task, how much a source has still to read, and what only a WASM host
+//! can tell: time spent in plugin calls, traps, and each instance's memory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,8 +44,11 @@ pub struct Metrics {
     pub put_batch_time: Family<TaskLabels, Histogram>,
     pub plugin_call_time: Family<CallLabels, Histogram>,
     pub plugin_traps: Counters,
+    pub plugin_interruptions: Counters,
     pub plugin_memory: Family<TaskLabels, Gauge>,
     pub transform_dropped: Counters,
+    /// What a source plugin reports it has still to read (`progress.report-remaining`).
+    pub source_record_remaining: Family<TaskLabels, Gauge>,
 }
 
 fn seconds_histogram() -> Histogram {
@@ -74,7 +77,9 @@ impl Default for Metrics {
             put_batch_time: Family::new_with_constructor(seconds_histogram),
             plugin_call_time: Family::new_with_constructor(seconds_histogram),
             plugin_traps: Family::default(),
+            plugin_interruptions: Family::default(),
             plugin_memory: Family::default(),
+            source_record_remaining: Family::default(),
         };
         metrics.register();
         metrics
@@ -92,11 +97,21 @@ impl Metrics {
         r.register("offset_commit_failure", "Offset commits that failed", self.offset_commit_failure.clone());
         r.register("task_error_record_errors", "Records that failed, tolerated or not", self.task_error_record_errors.clone());
         r.register("deadletterqueue_produce_requests", "Records sent to the dead-letter queue", self.deadletterqueue_produce_requests.clone());
+        r.register(
+            "source_record_remaining",
+            "Records the source plugin reports it has still to read, e.g. the rest of an initial snapshot",
+            self.source_record_remaining.clone(),
+        );
         r.register("transform_records_dropped", "Records a transform dropped (Filter, say)", self.transform_dropped.clone());
         r.register("batch_size", "Records per polled or put batch", self.batch_size.clone());
         r.register("put_batch_time_seconds", "Time of one sink put, retries included", self.put_batch_time.clone());
         r.register("wasm_call_duration_seconds", "Time of one call into a plugin instance", self.plugin_call_time.clone());
         r.register("wasm_traps", "Plugin traps: panics, deadlines, CPU slices, memory limits", self.plugin_traps.clone());
+        r.register(
+            "wasm_interruptions",
+            "Plugin calls interrupted at their deadline (wasm.call.timeout.ms) or CPU slice (wasm.cpu.slice.ms), by epoch interruption",
+            self.plugin_interruptions.clone(),
+        );
         r.register("wasm_memory_bytes", "Linear memory of the task's plugin instance", self.plugin_memory.clone());
     }
 
@@ -111,6 +126,12 @@ impl Metrics {
             (count(&self.sink_record_read), count(&self.sink_record_send))
         };
         (read.is_some() || written.is_some()).then(|| (read.unwrap_or(0), written.unwrap_or(0)))
+    }
+
+    /// The records a running source task last reported it has still to read.
+    pub fn source_remaining(&self, connector: &str, task: u32) -> Option<i64> {
+        let labels = TaskLabels { connector: connector.to_owned(), task };
+        self.source_record_remaining.get(&labels).map(|g| g.get())
     }
 
     /// The OpenMetrics text exposition, which Prometheus scrapes.
@@ -144,10 +165,27 @@ impl TaskMetrics {
         self.metrics.plugin_memory.get_or_create(&self.labels).set(memory as i64);
     }
 
-    /// Counts a trap among the errors of a plugin call.
+    /// Counts a trap (and an interruption at the deadline) among the errors of a plugin call.
     pub fn failed_call(&self, error: &PluginError) {
-        if matches!(error, PluginError::Trap(_)) {
+        if matches!(error, PluginError::Trap(_) | PluginError::Interrupted(_)) {
             self.inc(&self.metrics.plugin_traps, 1);
+        }
+        if matches!(error, PluginError::Interrupted(_)) {
+            self.inc(&self.metrics.plugin_interruptions, 1);
+        }
+    }
+
+    /// What the source plugin reports it has still to read: a gauge while it tells, no
+    /// series when it cannot tell (or the task has stopped).
+    pub fn remaining(&self, records: Option<u64>) {
+        let family = &self.metrics.source_record_remaining;
+        match records {
+            Some(records) => {
+                family.get_or_create(&self.labels).set(i64::try_from(records).unwrap_or(i64::MAX));
+            }
+            None => {
+                family.remove(&self.labels);
+            }
         }
     }
 

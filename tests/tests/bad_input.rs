@@ -42,6 +42,8 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     let mut unknown = source_config(&db);
     unknown["config"]["connector.class"] = json!("com.example.NoSuchConnector");
     assert_error(api.post("/connectors", &unknown).await, 400, "io.confluent.connect.jdbc.JdbcSourceConnector");
+    // It starts with what to do.
+    assert_error(api.post("/connectors", &unknown).await, 400, "\"com.example.NoSuchConnector\": correct the class, or put the plugin's");
 
     let mut missing = source_config(&db);
     missing["config"].as_object_mut().unwrap().remove("connection.url");

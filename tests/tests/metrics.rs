@@ -81,7 +81,8 @@ async fn source_and_sink_tasks_report_their_records_calls_and_memory() {
     assert_eq!(status["tasks"][0]["progress"], json!({"records_read": 3, "records_written": 3, "lag": 0}), "{status}");
     let (_, status) = api.get("/connectors/plain/status").await;
     assert_eq!(status["tasks"][0]["progress"]["records_read"], 3, "{status}");
-    assert_eq!(status["tasks"][0]["progress"].get("lag"), None, "a source has no consumer lag: {status}");
+    assert_eq!(status["tasks"][0]["progress"]["lag"], 0, "a source's lag is what it has still to read: nothing: {status}");
+    assert_eq!(sample(&text, "source_record_remaining", r#"connector="plain",task="0""#), Some(0.0), "{text}");
     assert_eq!(sample(&text, "sink_record_read_total", sink), Some(3.0), "{text}");
     assert!(sample(&text, "put_batch_time_seconds_count", sink).unwrap() >= 1.0, "{text}");
     assert_eq!(sample(&text, "task_error_record_errors_total", sink), None, "no errors, no series: {text}");

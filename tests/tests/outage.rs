@@ -69,6 +69,7 @@ async fn errors_retry_timeout_bounds_the_retries() {
     })
     .await;
     assert!(trace.contains("errors.retry.timeout") && trace.contains("the last error"), "{trace}");
+    assert!(trace.starts_with("The database cannot be reached: check connection.url"), "the first line says what to do: {trace}");
     worker.shutdown().await.unwrap();
     db.drop_database().await;
 }

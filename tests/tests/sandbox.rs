@@ -30,9 +30,15 @@ async fn misbehaving_plugins_fail_alone() {
         })
         .await;
         assert!(trace.contains("trapped") && trace.contains(expected), "{name}: {trace}");
+        assert!(trace.starts_with("The plugin crashed") && trace.lines().next().unwrap().contains("restart the task"), "{name}: the first line says what to do: {trace}");
         assert!(trace.contains("wasm backtrace"), "{name}: where in the plugin: {trace}");
         assert!(!trace.contains("tokio::runtime"), "{name}: the host's own frames say nothing about the plugin: {trace}");
     }
+    // A call stopped at its deadline counts as an interruption, besides as a trap.
+    let metrics = reqwest::get(format!("http://{}/metrics", worker.rest_addr())).await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == r#"wasm_interruptions_total{connector="spins",task="0"} 1"#), "{metrics}");
+    assert!(!metrics.contains(r#"wasm_interruptions_total{connector="panics""#), "{metrics}");
+    assert!(metrics.lines().any(|l| l == r#"wasm_traps_total{connector="panics",task="0"} 1"#), "{metrics}");
     // The healthy connector kept producing throughout, and keeps going.
     let before = api.topic_values("healthy-out").await.len();
     assert!(before > 0);

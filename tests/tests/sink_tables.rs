@@ -65,6 +65,7 @@ async fn a_new_field_without_auto_evolve_fails_the_task_naming_it() {
     })
     .await;
     assert!(trace.contains("email") && trace.contains("auto.evolve"), "{trace}");
+    assert!(trace.starts_with("The connector's config does not fit"), "the first line says what to do: {trace}");
     assert_eq!(db.count("people").await, Some(0));
     worker.shutdown().await.unwrap();
     db.drop_database().await;

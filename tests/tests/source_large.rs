@@ -1,7 +1,8 @@
 //! A table far larger than the plugin's memory cap streams through in pages: incrementing
 //! mode and a bulk pass each read 1,000,000 rows with the plugin limited to 16 MiB, which one
 //! query for the whole table would overflow (the task would fail with a memory trap), and
-//! the task status shows how far the snapshot has got meanwhile.
+//! the task status shows how far the snapshot has got meanwhile: the records read, and the
+//! rows still to read (`lag`), which falls to 0 as the snapshot ends.
 
 use std::time::Duration;
 
@@ -30,24 +31,40 @@ async fn a_large_table_streams_within_a_small_memory_cap() {
     assert_eq!(api.post("/connectors", &incrementing).await.0, 201);
     assert_eq!(api.post("/connectors", &bulk).await.0, 201);
 
-    let seen_midway = std::sync::atomic::AtomicBool::new(false);
-    for (connector, topic) in [("large-inc", "inc_big"), ("large-bulk", "bulk_big")] {
-        eventually(&format!("{ROWS} records on {topic}"), WAIT, || {
-            let (seen_midway, api) = (&seen_midway, &api);
-            async move {
+    // Both snapshots run at once, so both are watched from the start: (read, lag) samples.
+    let connectors = [("large-inc", "inc_big"), ("large-bulk", "bulk_big")];
+    let samples = std::sync::Mutex::new(vec![Vec::new(); connectors.len()]);
+    eventually(&format!("{ROWS} records on each topic"), WAIT, || {
+        let (samples, api) = (&samples, &api);
+        async move {
+            let mut done = true;
+            for (i, (connector, topic)) in connectors.iter().enumerate() {
                 let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
                 assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
-                let read = status["tasks"][0]["progress"]["records_read"].as_i64().unwrap_or(0);
-                seen_midway.fetch_or(read > 0 && read < ROWS, std::sync::atomic::Ordering::Relaxed);
-                (api.topic_size(topic).await >= ROWS).then_some(())
+                let progress = &status["tasks"][0]["progress"];
+                let read = progress["records_read"].as_i64().unwrap_or(0);
+                samples.lock().unwrap()[i].push((read, progress["lag"].as_i64()));
+                done &= api.topic_size(topic).await >= ROWS;
             }
+            done.then_some(())
+        }
+    })
+    .await;
+    let samples = samples.into_inner().unwrap();
+    for ((connector, topic), samples) in connectors.iter().zip(&samples) {
+        let midway = samples.iter().any(|(read, lag)| *read > 0 && *read < ROWS && lag.is_some_and(|lag| lag > 0 && lag < ROWS));
+        assert!(midway, "{connector}: the records read and still to read showed midway: {samples:?}");
+        let lags: Vec<i64> = samples.iter().filter_map(|(_, lag)| *lag).collect();
+        assert!(lags.windows(2).all(|w| w[1] <= w[0]), "{connector}: the rows still to read only fell: {lags:?}");
+        eventually(&format!("{connector} to have caught up"), WAIT, || async {
+            let (_, status) = api.get(&format!("/connectors/{connector}/status")).await;
+            (status["tasks"][0]["progress"]["lag"] == 0).then_some(())
         })
         .await;
         let first = api.topic_values_from(topic, 0, 1).await;
         let last = api.topic_values_from(topic, ROWS - 1, 1).await;
         assert_eq!((first[0]["payload"]["id"].as_i64(), last[0]["payload"]["id"].as_i64()), (Some(1), Some(ROWS)), "{topic}");
     }
-    assert!(seen_midway.into_inner(), "the status showed a snapshot under way");
     assert_eq!(api.topic_size("bulk_big").await, ROWS, "one bulk pass so far");
     let (_, committed) = api.get("/connectors/large-inc/offsets").await;
     assert_eq!(committed["offsets"][0]["offset"], json!({"incrementing": ROWS}));

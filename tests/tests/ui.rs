@@ -39,7 +39,7 @@ async fn the_console_is_served_from_the_binary_and_stays_out_of_the_api_document
 }
 
 /// The steps the script takes, in order; it prints "<step> ... ok" after each.
-const STEPS: &[&str] = &["open", "failed task trace", "validation feedback", "create", "throughput", "edit", "pause", "records", "delete"];
+const STEPS: &[&str] = &["open", "failed task trace", "snapshot progress", "validation feedback", "create", "throughput", "edit", "pause", "records", "delete"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_console_creates_pauses_and_deletes_a_connector() {
@@ -49,6 +49,14 @@ async fn in_a_browser_the_console_creates_pauses_and_deletes_a_connector() {
     // A connector whose task fails at once, so the console has a trace to show.
     let panics = json!({"name": "ui-panics", "config": {"connector.class": "ChaosSource", "chaos.behaviour": "panic", "topic": "ui-panics-out"}});
     assert_eq!(api.post("/connectors", &panics).await.0, 201);
+    // A snapshot held at a gap in its ids (as in source_progress.rs): 30 rows read, 29 to go.
+    let db = AnyDb::create(false, "uisnapshot").await;
+    db.exec("CREATE TABLE ledger (id int primary key, memo varchar(20) not null)").await;
+    let values: Vec<String> = (1..=60).filter(|id| *id != 31).map(|id| format!("({id}, 'row {id}')")).collect();
+    db.exec(&format!("INSERT INTO ledger (id, memo) VALUES {}", values.join(", "))).await;
+    let settings = json!({"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "ledger",
+                          "topic.prefix": "ui_", "batch.max.rows": "10", "incrementing.gap.grace.ms": "600000"});
+    assert_eq!(api.post("/connectors", &jdbc_source("ui-snapshot", &db, settings)).await.0, 201);
 
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
     assert!(
@@ -74,9 +82,10 @@ async fn in_a_browser_the_console_creates_pauses_and_deletes_a_connector() {
     // What was done in the browser, as the worker saw it.
     assert_eq!(api.get("/connectors/ui-ticks").await.0, 404, "deleted");
     assert!(api.topic_size("ui-ticks-out").await > 20, "the connector created in the browser ran");
-    assert_eq!(api.get("/connectors").await.1, json!(["ui-panics"]));
+    assert_eq!(api.get("/connectors").await.1, json!(["ui-panics", "ui-snapshot"]));
     let png = std::fs::read(&screenshot).expect("the script saved a screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "a PNG of the console, {} bytes", png.len());
     println!("screenshot: {}", screenshot.display());
     worker.shutdown().await.unwrap();
+    db.drop_database().await;
 }

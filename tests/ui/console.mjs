@@ -1,7 +1,8 @@
 // Drives the web console in headless Chromium for tests/tests/ui.rs:
 //   node console.mjs http://127.0.0.1:PORT SCREENSHOT.png
-// The worker has a connector `ui-panics` whose task failed. Through the console, this script
-// reads that trace, creates `ui-ticks` (after the editor has shown a missing key), watches it
+// The worker has a connector `ui-panics` whose task failed and a JDBC source `ui-snapshot`
+// whose snapshot waits with 30 of 59 rows read. Through the console, this script reads that
+// trace, sees the snapshot's progress, creates `ui-ticks` (after the editor has shown a missing key), watches it
 // run, edits its config, pauses it, reads its records in the topic browser and deletes it. Each step prints
 // "<step> ... ok"; the first that fails ends the script with a non-zero exit.
 
@@ -44,10 +45,22 @@ try {
 
   await step('failed task trace', async () => {
     await row('ui-panics').locator('td.task-states', { hasText: 'FAILED' }).waitFor(WAIT);
-    await page.locator('tr.failure[data-connector="ui-panics"]', { hasText: 'deliberate panic' }).waitFor(WAIT);
+    const failure = page.locator('tr.failure[data-connector="ui-panics"]', { hasText: 'deliberate panic' });
+    await failure.waitFor(WAIT);
+    // The trace's first line, which says what to do, comes whole.
+    assert.match(await failure.locator('strong').textContent(), /^The plugin crashed.*restart the task\.$/);
     await row('ui-panics').getByRole('link', { name: 'ui-panics' }).click();
     await page.locator('figure.trace pre', { hasText: 'deliberate panic' }).waitFor(WAIT);
     await page.locator('table.tasks tr[data-task="0"]', { hasText: 'FAILED' }).waitFor(WAIT);
+  });
+
+  await step('snapshot progress', async () => {
+    await page.getByRole('link', { name: 'Connectors', exact: true }).click();
+    await row('ui-snapshot').locator('td.num', { hasText: /^29$/ }).waitFor(WAIT);
+    await row('ui-snapshot').getByRole('link', { name: 'ui-snapshot' }).click();
+    const bar = page.locator('table.tasks tr[data-task="0"] td.snapshot progress');
+    await bar.waitFor(WAIT);
+    assert.deepEqual([await bar.getAttribute('value'), await bar.getAttribute('max')], ['30', '59']);
   });
 
   await step('validation feedback', async () => {

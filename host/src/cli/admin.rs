@@ -9,6 +9,7 @@ use anyhow::Context;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::live::Line;
 use super::{Client, encode};
 
 #[derive(clap::Subcommand, Debug)]
@@ -96,8 +97,12 @@ impl Client {
                 self.show(Method::POST, "/connectors", Some(&body), out).await
             }
             C::Status { name, watch } => {
+                let terminal = std::io::stdout().is_terminal();
+                if let (Some(seconds), true, false) = (watch, terminal, as_json) {
+                    return self.watch_live(&path(&name, "/status"), seconds).await;
+                }
                 // A terminal is cleared before each view, so the view stays in place.
-                let clear = watch.is_some() && std::io::stdout().is_terminal();
+                let clear = watch.is_some() && terminal;
                 loop {
                     let status: Value = self.call(Method::GET, &path(&name, "/status"), None).await?;
                     if clear {
@@ -172,6 +177,17 @@ impl Client {
         }
     }
 
+    /// The status redrawn in place every `seconds` until interrupted, with a progress bar
+    /// for each source task that reports how much it has still to read.
+    async fn watch_live(&self, path: &str, seconds: u64) -> anyhow::Result<()> {
+        let mut view = super::live::LiveView::new();
+        loop {
+            let status: Value = self.call(Method::GET, path, None).await?;
+            view.show(live_lines(&status));
+            tokio::time::sleep(Duration::from_secs(seconds.max(1))).await;
+        }
+    }
+
     async fn show(&self, method: Method, path: &str, body: Option<&Value>, out: &mut impl Write) -> anyhow::Result<()> {
         let answer: Value = self.call(method, path, body).await?;
         print_json(out, &answer)
@@ -198,17 +214,23 @@ fn print_json(out: &mut impl Write, value: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Left-aligned columns, two spaces apart.
-/// Columns padded to their widest cell; on a terminal, states in colour.
+/// Columns padded to their widest cell, two spaces apart; on a terminal, states in colour.
 fn print_table(out: &mut impl Write, rows: &[Vec<String>]) -> anyhow::Result<()> {
-    let colour = std::io::stdout().is_terminal();
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    for row in rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| paint(cell, format!("{cell:<w$}"), colour)).collect();
-        writeln!(out, "{}", cells.join("  ").trim_end())?;
+    for line in table_lines(rows, std::io::stdout().is_terminal()) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+fn table_lines(rows: &[Vec<String>], colour: bool) -> Vec<String> {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| paint(cell, format!("{cell:<w$}"), colour)).collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect()
 }
 
 /// A padded cell in the colour of the state it names: green running, red failed, yellow
@@ -226,6 +248,40 @@ fn paint(cell: &str, padded: String, colour: bool) -> String {
 
 /// The status as a table: each task's state, worker and progress, then any traces.
 fn print_status(out: &mut impl Write, status: &Value) -> anyhow::Result<()> {
+    print_table(out, &status_rows(status))?;
+    for trace in traces(status) {
+        writeln!(out, "\n{trace}")?;
+    }
+    Ok(())
+}
+
+/// The traces of a failed connector or of failed tasks.
+fn traces(status: &Value) -> impl Iterator<Item = &str> {
+    std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten()).filter_map(|s| s["trace"].as_str())
+}
+
+/// The live view: the status table, a bar for each task that reports records still to read
+/// (records read against read plus still to read), and the first line of each trace, which
+/// says what went wrong and what to do.
+fn live_lines(status: &Value) -> Vec<Line> {
+    let mut lines: Vec<Line> = table_lines(&status_rows(status), true).into_iter().map(Line::Text).collect();
+    // A sink's lag is its consumer group's, not a snapshot: the LAG column shows it.
+    let source_tasks = status["tasks"].as_array().into_iter().flatten().filter(|_| status["type"] == "source");
+    for task in source_tasks {
+        let progress = &task["progress"];
+        let Some(lag) = progress["lag"].as_u64() else { continue };
+        let count = |key: &str| progress[key].as_u64().unwrap_or(0);
+        let (read, written) = (count("records_read"), count("records_written"));
+        lines.push(Line::Bar { label: format!("task {}", task["id"]), done: read, total: read + lag, note: format!("{written} written, {lag} still to read") });
+    }
+    for trace in traces(status) {
+        lines.push(Line::Text(String::new()));
+        lines.push(Line::Text(trace.lines().next().unwrap_or_default().to_owned()));
+    }
+    lines
+}
+
+fn status_rows(status: &Value) -> Vec<Vec<String>> {
     let header = ["WHAT", "STATE", "WORKER", "READ", "WRITTEN", "LAG"].map(str::to_owned).to_vec();
     let mut rows = vec![header];
     let blank = || vec![String::new(); 3];
@@ -242,12 +298,7 @@ fn print_status(out: &mut impl Write, status: &Value) -> anyhow::Result<()> {
             count("lag"),
         ]);
     }
-    print_table(out, &rows)?;
-    let traces = std::iter::once(&status["connector"]).chain(status["tasks"].as_array().into_iter().flatten());
-    for trace in traces.filter_map(|s| s["trace"].as_str()) {
-        writeln!(out, "\n{trace}")?;
-    }
-    Ok(())
+    rows
 }
 
 #[cfg(test)]
@@ -260,5 +311,23 @@ mod tests {
         assert_eq!(paint("RUNNING", "RUNNING".into(), true), "\x1b[32mRUNNING\x1b[0m");
         assert_eq!(paint("PAUSED", "PAUSED".into(), false), "PAUSED");
         assert_eq!(paint("my-connector", "my-connector".into(), true), "my-connector");
+    }
+
+    #[test]
+    fn the_live_view_has_a_bar_for_each_source_task_still_reading() {
+        let status = json!({"type": "source", "connector": {"state": "RUNNING", "worker_id": "w"}, "tasks": [
+            {"id": 0, "state": "RUNNING", "worker_id": "w", "progress": {"records_read": 250, "records_written": 200, "lag": 750}},
+            {"id": 1, "state": "FAILED", "worker_id": "w", "trace": "Do this.\nthe details", "progress": {"records_read": 5, "records_written": 5}},
+        ]});
+        let lines = live_lines(&status);
+        let bars: Vec<&Line> = lines.iter().filter(|l| matches!(l, Line::Bar { .. })).collect();
+        let bar = Line::Bar { label: "task 0".into(), done: 250, total: 1000, note: "200 written, 750 still to read".into() };
+        assert_eq!(bars, vec![&bar]);
+        assert_eq!(lines.last(), Some(&Line::Text("Do this.".into())), "the first line of the trace");
+        assert!(matches!(&lines[0], Line::Text(header) if header.starts_with("WHAT") && header.ends_with("LAG")));
+
+        let mut sink = status.clone();
+        sink["type"] = json!("sink");
+        assert!(!live_lines(&sink).iter().any(|l| matches!(l, Line::Bar { .. })), "a sink's lag is no snapshot");
     }
 }

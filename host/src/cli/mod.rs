@@ -3,6 +3,7 @@
 //! to a broker.
 
 mod admin;
+mod live;
 pub mod plugin;
 mod scaffold;
 

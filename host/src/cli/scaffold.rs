@@ -2,8 +2,9 @@
 //! and the build that lays it out for the plugin path (`NAME.wasm`, which carries its
 //! manifest).
 
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
 
 use anyhow::{Context, bail};
 
@@ -73,13 +74,9 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
         Some(target) => target.to_owned(),
         None => std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| dir.join("target")),
     };
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-        .arg(&manifest_path)
-        .arg("--target-dir")
-        .arg(&target)
-        .status()
-        .context("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target")?;
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"]).arg(&manifest_path).arg("--target-dir").arg(&target);
+    let status = if std::io::stderr().is_terminal() { build_with_spinner(&mut cargo, name)? } else { cargo.status().map_err(cannot_run)? };
     if !status.success() {
         bail!("cargo build failed (is the target installed? rustup target add wasm32-wasip2)");
     }
@@ -89,6 +86,41 @@ pub fn build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let component = dist.join(format!("{name}.wasm"));
     std::fs::copy(&built, &component).with_context(|| format!("the build left no component at {}", built.display()))?;
     Ok(component)
+}
+
+fn cannot_run(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot run cargo: a plugin builds with Rust's cargo and the wasm32-wasip2 target ({e})")
+}
+
+/// Whether a line of cargo's is one of its steps ("   Compiling serde v1.0.0"): a verb
+/// right-aligned in twelve columns, not a line of a compiler message.
+fn is_step(line: &str) -> bool {
+    let verb = line.trim_start().split(' ').next().unwrap_or_default();
+    line.starts_with(' ') && verb.chars().next().is_some_and(char::is_uppercase) && verb.chars().all(char::is_alphabetic)
+}
+
+/// Runs the build under a spinner that shows cargo's current step ("Compiling serde ...");
+/// when the build fails, everything cargo wrote is shown, as without the spinner.
+fn build_with_spinner(cargo: &mut Command, name: &str) -> anyhow::Result<ExitStatus> {
+    let mut child = cargo.stderr(Stdio::piped()).spawn().map_err(cannot_run)?;
+    let spinner = indicatif::ProgressBar::new_spinner().with_prefix(format!("building {name}"));
+    spinner.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix}: {wide_msg}").expect("the template is valid"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut output = Vec::new();
+    if let Some(stderr) = child.stderr.take() {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if is_step(&line) {
+                spinner.set_message(line.trim().to_owned());
+            }
+            output.push(line);
+        }
+    }
+    let status = child.wait().map_err(cannot_run)?;
+    spinner.finish_and_clear();
+    if !status.success() {
+        eprintln!("{}", output.join("\n"));
+    }
+    Ok(status)
 }
 
 #[cfg(test)]
@@ -104,6 +136,15 @@ mod tests {
             let (template, feature) = kind.template();
             let code = fill(template, name, feature, Path::new("unused"));
             assert!(guide.contains(code.trim_end()), "docs/plugin-authors.md does not show what `plugin new {name} --kind {kind:?}` writes");
+        }
+    }
+
+    #[test]
+    fn the_spinner_shows_cargos_steps_not_its_error_messages() {
+        assert!(is_step("   Compiling serde v1.0.228"));
+        assert!(is_step("  Downloaded 3 crates (1.2 MB) in 0.4s"));
+        for line in ["error[E0308]: mismatched types", " --> src/lib.rs:1:21", "  |", "For more information about this error"] {
+            assert!(!is_step(line), "{line}");
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod config_store;
 mod distributed;
+pub mod hint;
 mod plugin_path;
 mod reconfigure;
 
@@ -101,8 +102,10 @@ pub struct TaskProgress {
     /// Source: records written to topics, after transforms; sink: records the plugin
     /// accepted.
     pub records_written: u64,
-    /// Sink: records on the connector's topics not yet committed by its consumer group
-    /// `connect-<name>` (shared by its tasks).
+    /// Records not yet processed. Sink: records on the connector's topics not yet committed
+    /// by its consumer group `connect-<name>` (shared by its tasks). Source: records the
+    /// plugin reports it has still to read, e.g. the rest of an initial snapshot, 0 once
+    /// caught up; absent when the plugin does not tell (or the task does not run here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag: Option<i64>,
 }
@@ -475,7 +478,8 @@ impl Herder {
                 .task_statuses(name)
                 .into_iter()
                 .map(|(id, status)| {
-                    // A sink that has not read anything yet still has a lag to show.
+                    let lag = if kind == "source" { self.ctx.metrics.source_remaining(name, id) } else { lag };
+                    // A task that has not read anything yet may still have a lag to show.
                     let progress = match (self.ctx.metrics.progress(name, id, kind == "source"), lag) {
                         (Some((records_read, records_written)), lag) => Some(TaskProgress { records_read, records_written, lag }),
                         (None, Some(lag)) => Some(TaskProgress { records_read: 0, records_written: 0, lag: Some(lag) }),
@@ -536,8 +540,9 @@ impl Herder {
                 _ => format!("connector.class {class:?}"),
             };
             HerderError::BadRequest(format!(
-                "No installed plugin provides {wanted}. Installed connectors: {}",
-                if available.is_empty() { "none (is the plugin path right?)".to_owned() } else { available.join(", ") }
+                "No installed plugin provides {wanted}: correct it, or put the plugin's .wasm into a directory of the \
+                 worker's plugin.path. Installed connectors: {}",
+                if available.is_empty() { "none (is plugin.path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
         let mut problems = validate::validate(&registry, &plugin, config);

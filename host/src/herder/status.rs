@@ -90,7 +90,9 @@ impl StatusStore {
         &self.worker_id
     }
 
+    /// A FAILED state's trace starts with what to do about it (see `hint`).
     pub fn connector(&self, name: &str, state: State, trace: Option<String>) {
+        let trace = if state == State::Failed { trace.map(super::hint::explained) } else { trace };
         if state == State::Failed {
             tracing::error!(connector = name, "connector failed: {}", trace.as_deref().unwrap_or(""));
         }
@@ -100,6 +102,7 @@ impl StatusStore {
     }
 
     pub fn task(&self, name: &str, id: u32, state: State, trace: Option<String>) {
+        let trace = if state == State::Failed { trace.map(super::hint::explained) } else { trace };
         if state == State::Failed {
             tracing::error!(connector = name, task = id, "task failed: {}", trace.as_deref().unwrap_or(""));
         }

@@ -22,11 +22,12 @@ pub mod sink {
             "wasmconnect:connector/config": super::source::wasmconnect::connector::config,
             "wasmconnect:connector/offsets": super::source::wasmconnect::connector::offsets,
             "wasmconnect:connector/sql": super::source::wasmconnect::connector::sql,
+            "wasmconnect:connector/progress": super::source::wasmconnect::connector::progress,
         },
     });
 }
 
-pub use source::wasmconnect::connector::{config, log, offsets, sql, types};
+pub use source::wasmconnect::connector::{config, log, offsets, progress, sql, types};
 
 pub mod transforms {
     wasmtime::component::bindgen!({
@@ -53,6 +54,7 @@ pub mod described {
             "wasmconnect:connector/config": super::source::wasmconnect::connector::config,
             "wasmconnect:connector/offsets": super::source::wasmconnect::connector::offsets,
             "wasmconnect:connector/sql": super::source::wasmconnect::connector::sql,
+            "wasmconnect:connector/progress": super::source::wasmconnect::connector::progress,
         },
     });
 }

@@ -1,5 +1,5 @@
-//! Store data of a task and the host imports a plugin may call: `log`, `config`, `offsets`
-//! and `sql`. Each is a capability scoped to one connector's task.
+//! Store data of a task and the host imports a plugin may call: `log`, `config`, `offsets`,
+//! `sql` and `progress`. Each is a capability scoped to one connector's task.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{config, log, offsets, sql, types};
+use super::bindings::{config, log, offsets, progress, sql, types};
 
 /// Committed source offsets, as the worker's offset store knows them.
 pub trait OffsetReader: Send + Sync {
@@ -57,6 +57,8 @@ pub struct TaskState {
     pub(super) interrupted: Option<String>,
     ctx: TaskContext,
     db: Option<Database>,
+    /// What the plugin last reported through `progress`: records it has still to read.
+    remaining: Option<u64>,
 }
 
 impl TaskState {
@@ -65,11 +67,16 @@ impl TaskState {
         // grants nothing beyond clocks and random numbers.
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
-        TaskState { wasi, stderr, table: ResourceTable::new(), limits, call: CallBudget::start(), interrupted: None, ctx, db: None }
+        TaskState { wasi, stderr, table: ResourceTable::new(), limits, call: CallBudget::start(), interrupted: None, ctx, db: None, remaining: None }
     }
 
     pub(super) fn limits(&self) -> &super::TaskLimits {
         &self.ctx.limits
+    }
+
+    /// The records the plugin last said it has still to read, if it said.
+    pub(super) fn remaining(&self) -> Option<u64> {
+        self.remaining
     }
 
     /// The last lines the plugin wrote to standard error.
@@ -148,6 +155,12 @@ impl offsets::Host for TaskState {
                 self.ctx.offsets.committed(&partition).map(|o| o.to_string())
             })
             .collect()
+    }
+}
+
+impl progress::Host for TaskState {
+    fn report_remaining(&mut self, records: Option<u64>) {
+        self.remaining = records;
     }
 }
 

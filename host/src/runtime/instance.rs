@@ -20,9 +20,13 @@ pub enum PluginError {
     Record { index: u32, message: String },
     #[error("{0}")]
     Fatal(String),
-    /// A trap: a panic in the plugin, the call deadline, or the memory limit.
+    /// A trap: a panic in the plugin, or the memory limit.
     #[error("the plugin trapped: {0}")]
     Trap(String),
+    /// A call stopped at its deadline (`wasm.call.timeout.ms`) or its CPU slice
+    /// (`wasm.cpu.slice.ms`), by epoch interruption.
+    #[error("the plugin trapped: {0}")]
+    Interrupted(String),
     #[error("the plugin returned malformed data: {0}")]
     Malformed(#[from] DecodeError),
     #[error("cannot instantiate the plugin: {0}")]
@@ -43,12 +47,14 @@ impl From<types::ConnectorError> for PluginError {
 /// A trap, with what the plugin last wrote to standard error (a panic message goes there)
 /// and the wasm backtrace: what a plugin author needs to find the bug. The host's own native
 /// backtrace, which `{:?}` would add, says nothing about the plugin and is left out.
-/// An interruption starts with the limit that ran out.
 fn trap(store: &Store<TaskState>, e: wasmtime::Error) -> PluginError {
     let stderr = store.data().stderr_tail();
     let backtrace = shorten(&e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
-    let parts = [store.data().interrupted.clone().unwrap_or_default(), stderr, backtrace];
-    PluginError::Trap(parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n"))
+    // An interruption (a call past its deadline or its CPU slice) starts with the limit that ran out.
+    let interrupted = store.data().interrupted.clone();
+    let parts = [interrupted.clone().unwrap_or_default(), stderr, backtrace];
+    let message = parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n");
+    if interrupted.is_some() { PluginError::Interrupted(message) } else { PluginError::Trap(message) }
 }
 
 fn config_map(config: Vec<(String, String)>) -> BTreeMap<String, String> {
@@ -62,7 +68,8 @@ pub struct TaskSplit {
 }
 
 /// A task's store, and how every call into its plugin is made: under a fresh budget of
-/// wall-clock and CPU time, with a trap turned into `PluginError::Trap`.
+/// wall-clock and CPU time, with a trap turned into `PluginError::Trap` (or `Interrupted`
+/// when a budget ran out).
 pub(super) struct Sandbox {
     store: Store<TaskState>,
     /// A trapped instance cannot be entered again; its task is done with it.
@@ -151,6 +158,12 @@ impl SourceInstance {
 
     pub fn memory_bytes(&self) -> usize {
         self.sandbox.memory_bytes()
+    }
+
+    /// The records the plugin last reported it has still to read (`progress` import);
+    /// `None` when it never did or cannot tell.
+    pub fn remaining(&self) -> Option<u64> {
+        self.sandbox.store.data().remaining()
     }
 
     pub fn stop(&mut self) -> Result<(), PluginError> {

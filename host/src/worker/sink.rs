@@ -271,11 +271,7 @@ impl SinkTask<'_> {
     fn tolerate(&self, record: &ConsumerRecord, message: &str) -> Result<(), String> {
         self.metrics.record_errors(1);
         if !self.tolerate_all {
-            return Err(format!(
-                "{message}\n(The task stopped here so that no record is lost. Fix the data or the converter \
-                 settings, or set errors.tolerance=all with errors.deadletterqueue.topic.name to set bad \
-                 records aside.)"
-            ));
+            return Err(format!("{}\n{message}", crate::herder::hint::RECORD_STOPPED));
         }
         tracing::warn!(connector = %self.spec.connector, "skipping a bad record: {message}");
         let Some(topic) = &self.dead_letter_topic else { return Ok(()) };

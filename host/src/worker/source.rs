@@ -47,6 +47,8 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         max_batch: batch_cap(&spec.config)?,
     };
     let result = pipeline(ctx, spec, stop, &mut polling, &converters, tenant.as_deref());
+    // A stopped task reads nothing: its last "remaining" would be stale.
+    metrics.remaining(None);
     if let Err(e) = instance.stop() {
         tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
     }
@@ -136,10 +138,7 @@ impl Polling<'_> {
         self.metrics.record_errors(out.failures.len());
         for (_, message) in out.failures {
             if !self.tolerate_all {
-                return Err(format!(
-                    "a transform failed on a record: {message}\n(The task stopped so that no record is lost. Fix the \
-                     transform's config, or set errors.tolerance=all to skip such records.)"
-                ));
+                return Err(format!("{}\na transform failed on a record: {message}", crate::herder::hint::RECORD_STOPPED));
             }
             tracing::warn!(connector = %self.spec.connector, "skipping a record a transform failed on: {message}");
         }
@@ -158,6 +157,7 @@ fn poll_until_stopped(
         let started = Instant::now();
         let polled = polling.instance.poll();
         polling.metrics.call("poll", started.elapsed(), polling.instance.memory_bytes());
+        polling.metrics.remaining(polling.instance.remaining());
         let wait = match polled {
             Ok((records, wait)) if records.is_empty() => {
                 polling.retries.succeeded();

@@ -12,7 +12,7 @@ mod zone;
 
 use std::time::{Duration, Instant};
 
-use wasmconnect_sdk::{Config, ConnectorError, Manifest, Source, SourceBatch, TaskConfigs, log};
+use wasmconnect_sdk::{Config, ConnectorError, Manifest, Source, SourceBatch, TaskConfigs, log, progress};
 
 use catalog::{Location, TableId};
 use reader::Reader;
@@ -53,6 +53,8 @@ pub struct JdbcSource {
     readers: Vec<(Option<TableId>, Reader)>,
     /// When to list the tables again, for a task that has them all.
     discover_at: Option<Instant>,
+    /// The rows still to read last reported to the host.
+    reported: Option<u64>,
 }
 
 impl JdbcSource {
@@ -121,6 +123,17 @@ impl JdbcSource {
         Ok(())
     }
 
+    /// Tells the host, when it changed, how many rows the task's tables have still to read:
+    /// the sum over the tables that know (see `Reader::remaining`), none when none knows.
+    fn report_remaining(&mut self) {
+        let known: Vec<u64> = self.readers.iter().filter_map(|(_, r)| r.remaining()).collect();
+        let remaining = (!known.is_empty()).then(|| known.iter().sum());
+        if remaining != self.reported {
+            progress::report_remaining(remaining);
+            self.reported = remaining;
+        }
+    }
+
     /// How long the host may wait before the next poll.
     fn wait_ms(&self) -> u32 {
         let now = Instant::now();
@@ -183,13 +196,15 @@ impl Source for JdbcSource {
             None => (Vec::new(), true),
         };
         let discover_at = (discover && settings.query.is_none()).then(Instant::now);
-        Ok(JdbcSource { settings, location: None, pending, readers: Vec::new(), discover_at })
+        Ok(JdbcSource { settings, location: None, pending, readers: Vec::new(), discover_at, reported: None })
     }
 
     fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
         let location = self.open()?;
         let mut batch = SourceBatch::new();
-        if let Err(e) = self.read(&location, &mut batch) {
+        let read = self.read(&location, &mut batch);
+        self.report_remaining();
+        if let Err(e) = read {
             // Rows already read must go out: their readers have moved past them. The error
             // comes back on the next poll.
             if batch.is_empty() || !matches!(e, ConnectorError::Retriable(_)) {

@@ -74,6 +74,8 @@ pub struct Reader {
     mode: Mode,
     /// `SELECT <columns> FROM <source>`, to which each mode adds its conditions.
     select: String,
+    /// The `<source>` of `select`: the table, or the query as a derived table.
+    source: String,
     /// The quoted expressions the conditions compare.
     incrementing_expr: String,
     timestamp_expr: String,
@@ -87,6 +89,11 @@ pub struct Reader {
     bulk_after: Option<Vec<SqlValue>>,
     gap: Option<Gap>,
     pub due: Instant,
+    /// Rows still to read in the current catch-up, counted when a page comes back full and
+    /// decreased by every row read since; `Some(0)` once a page is not full.
+    remaining: Option<u64>,
+    /// False once counting failed: the estimate is not worth a failing query per poll.
+    countable: bool,
 }
 
 /// The names query mode looks for in its result, and whether the decimal scales still need
@@ -191,6 +198,7 @@ impl Reader {
             dialect: location.dialect,
             mode: settings.mode,
             select,
+            source,
             incrementing_expr: incrementing.map(name_of).unwrap_or_default(),
             timestamp_expr: coalesce(timestamps.iter().map(|at| timestamp_column(location.dialect, &name_of(*at))).collect()),
             key_exprs: key.iter().map(|at| name_of(*at)).collect(),
@@ -200,6 +208,8 @@ impl Reader {
             bulk_after: None,
             gap: None,
             due: Instant::now(),
+            remaining: None,
+            countable: true,
         };
         reader.resume(settings)
     }
@@ -222,6 +232,7 @@ impl Reader {
             dialect: location.dialect,
             mode: settings.mode,
             select,
+            source,
             incrementing_expr: query_columns.incrementing.as_deref().map(quote).unwrap_or_default(),
             timestamp_expr: coalesce(query_columns.timestamps.iter().map(|c| timestamp_column(location.dialect, &quote(c))).collect()),
             key_exprs: Vec::new(),
@@ -231,6 +242,8 @@ impl Reader {
             bulk_after: None,
             gap: None,
             due: Instant::now(),
+            remaining: None,
+            countable: true,
         };
         reader.learn_query_shape(&probe, settings)?;
         reader.resume(settings)
@@ -300,6 +313,7 @@ impl Reader {
             self.whole_timestamp_groups(&mut rows, settings)?;
         }
         let mut held = false;
+        let mut read = 0;
         for row in rows {
             let mut position = self.position;
             if let Some(at) = self.shape.incrementing {
@@ -335,12 +349,60 @@ impl Reader {
                 value: Some(Data { schema: Some(self.shape.schema.clone()), value: Value::Struct(values) }),
                 timestamp: None,
             });
+            read += 1;
         }
         if self.mode == Mode::Bulk && !full {
             // The pass is over; the next one starts from the beginning.
             self.bulk_after = None;
         }
+        self.track_remaining(full, read, settings, now_micros);
         Ok(full && !held)
+    }
+
+    /// Rows still to read in the current catch-up, as far as this reader knows.
+    pub fn remaining(&self) -> Option<u64> {
+        self.remaining
+    }
+
+    /// Keeps `remaining` up to date after a page of `read` rows: 0 when the page was not
+    /// full (caught up); otherwise the last count less what was read since, counted afresh
+    /// when there is none yet or it has run out while pages still come back full (rows were
+    /// added meanwhile). So a table that is caught up costs no count at all, and a snapshot
+    /// one count (rarely a few) for all its pages.
+    fn track_remaining(&mut self, full: bool, read: u64, settings: &Settings, now_micros: Option<i64>) {
+        if !full {
+            self.remaining = Some(0);
+            return;
+        }
+        if let Some(left) = self.remaining.map(|r| r.saturating_sub(read)).filter(|left| *left > 0) {
+            self.remaining = Some(left);
+            return;
+        }
+        if !self.countable {
+            self.remaining = None;
+            return;
+        }
+        self.remaining = match self.count_remaining(settings, now_micros) {
+            Ok(count) => Some(count),
+            Err(e) => {
+                // The count is only for the status: reading goes on without it.
+                if !matches!(e, sql::SqlError::Connection(_)) {
+                    log::warn(&format!("{}: cannot count the rows still to read, so the task status shows no lag for it: {e:?}", self.label));
+                    self.countable = false;
+                }
+                None
+            }
+        };
+    }
+
+    /// Counts the rows the mode's query has still to return from where reading has got:
+    /// the same conditions (and bounds) as the next page, without its order and limit.
+    fn count_remaining(&self, settings: &Settings, now_micros: Option<i64>) -> Result<u64, sql::SqlError> {
+        let mut params = Vec::new();
+        let (condition, _) = self.clauses(settings, now_micros, &mut params);
+        let rows = sql::query(&format!("SELECT COUNT(*) FROM {}{condition}", self.source), &params)?;
+        let count = rows.rows.first().and_then(|r| r.first()).and_then(integer);
+        Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
     /// Whether this mode's query reads a page at a time (bulk without a key reads it all).
@@ -351,6 +413,14 @@ impl Reader {
     /// The statement of the next page, and its parameters.
     fn statement(&self, settings: &Settings, now_micros: Option<i64>) -> (String, Vec<SqlValue>) {
         let mut params = Vec::new();
+        let (condition, order) = self.clauses(settings, now_micros, &mut params);
+        let suffix = if settings.query_suffix.is_empty() { String::new() } else { format!(" {}", settings.query_suffix) };
+        (format!("{}{condition}{order}{suffix}", self.select), params)
+    }
+
+    /// The mode's condition on the rows still to read (` WHERE ...`, or nothing) and the
+    /// order and limit of a page, with their parameters added to `params`.
+    fn clauses(&self, settings: &Settings, now_micros: Option<i64>, params: &mut Vec<SqlValue>) -> (String, String) {
         let mut p = |value: SqlValue| {
             params.push(value);
             sql::placeholder(self.dialect, params.len())
@@ -360,12 +430,12 @@ impl Reader {
         let upper = || self.timestamp_param(settings, upper_bound(now_micros.unwrap_or(0), settings.timestamp_delay_ms));
         let last_ts = || self.timestamp_param(settings, self.position.timestamp.unwrap_or(0));
         let last_inc = || SqlValue::Int(self.position.incrementing.unwrap_or(-1));
-        let condition = match self.mode {
-            Mode::Bulk if self.key_exprs.is_empty() => String::new(),
+        match self.mode {
+            Mode::Bulk if self.key_exprs.is_empty() => (String::new(), String::new()),
             Mode::Bulk => {
-                let order = self.key_exprs.join(", ");
+                let order = format!(" ORDER BY {} LIMIT {limit}", self.key_exprs.join(", "));
                 match &self.bulk_after {
-                    None => format!(" ORDER BY {order} LIMIT {limit}"),
+                    None => (String::new(), order),
                     Some(after) => {
                         // (k1, k2) > (a1, a2) spelled out, which every planner turns into a range.
                         let mut alternatives = Vec::new();
@@ -374,25 +444,26 @@ impl Reader {
                             terms.push(format!("{} > {}", self.key_exprs[i], p(after[i].clone())));
                             alternatives.push(format!("({})", terms.join(" AND ")));
                         }
-                        format!(" WHERE {} ORDER BY {order} LIMIT {limit}", alternatives.join(" OR "))
+                        (format!(" WHERE {}", alternatives.join(" OR ")), order)
                     }
                 }
             }
-            Mode::Incrementing => format!(" WHERE {inc} > {} ORDER BY {inc} ASC LIMIT {limit}", p(last_inc())),
+            Mode::Incrementing => (format!(" WHERE {inc} > {}", p(last_inc())), format!(" ORDER BY {inc} ASC LIMIT {limit}")),
             Mode::Timestamp => {
                 let lower = p(last_ts());
-                format!(" WHERE {ts} > {lower} AND {ts} < {} ORDER BY {ts} ASC LIMIT {limit}", p(upper()))
+                (format!(" WHERE {ts} > {lower} AND {ts} < {}", p(upper())), format!(" ORDER BY {ts} ASC LIMIT {limit}"))
             }
             Mode::TimestampIncrementing => {
                 let upper = p(upper());
                 let same = p(last_ts());
                 let after = p(last_inc());
                 let later = p(last_ts());
-                format!(" WHERE {ts} < {upper} AND (({ts} = {same} AND {inc} > {after}) OR {ts} > {later}) ORDER BY {ts}, {inc} ASC LIMIT {limit}")
+                (
+                    format!(" WHERE {ts} < {upper} AND (({ts} = {same} AND {inc} > {after}) OR {ts} > {later})"),
+                    format!(" ORDER BY {ts}, {inc} ASC LIMIT {limit}"),
+                )
             }
-        };
-        let suffix = if settings.query_suffix.is_empty() { String::new() } else { format!(" {}", settings.query_suffix) };
-        (format!("{}{condition}{suffix}", self.select), params)
+        }
     }
 
     /// In timestamp mode a page must end with every row of its last timestamp, or the rest of

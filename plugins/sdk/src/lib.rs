@@ -6,13 +6,15 @@
 //! and calls [`sink_plugin!`]; transforms and predicates implement [`Transform`] and
 //! [`Predicate`] and are exported with [`transform_plugin!`]. Enable the crate feature of
 //! the same name (`source`, `sink` or `transform`). The plugin sees the outside world only through the host's imports: its
-//! [`Config`], [`log`], committed [`offsets`] and [`sql`].
+//! [`Config`], [`log`], committed [`offsets`], [`sql`], and [`progress`] to tell how much
+//! it has still to read.
 
 pub mod config;
 pub mod data;
 pub mod log;
 pub mod manifest;
 pub mod offsets;
+pub mod progress;
 pub mod sql;
 pub mod transform;
 #[doc(hidden)]
@@ -39,7 +41,7 @@ mod host {
 
 /// The WIT types and imports, for plugins that need them directly.
 pub mod wit {
-    pub use crate::host::wasmconnect::connector::{config, log, offsets, sql, types};
+    pub use crate::host::wasmconnect::connector::{config, log, offsets, progress, sql, types};
 }
 
 #[cfg(feature = "source")]
@@ -57,6 +59,7 @@ pub mod source_bindings {
             "wasmconnect:connector/config@1.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
         },
     });
 }
@@ -76,6 +79,7 @@ pub mod sink_bindings {
             "wasmconnect:connector/config@1.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
         },
     });
 }
@@ -95,6 +99,7 @@ pub mod transform_bindings {
             "wasmconnect:connector/config@1.1.0": crate::wit::config,
             "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
             "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
         },
     });
 }

@@ -6,12 +6,29 @@ import { api, attempt, badge, enc, h, number, thead, update } from './api.js';
 /** The last sample of records written per connector, turned into records per second. */
 const samples = new Map();
 
-/** Read and written summed over the tasks; lag is the consumer group's, so the same for each. */
+/**
+ * Read and written summed over the tasks, and the lag: a sink's is its consumer group's, so
+ * the same for each task; a source's is what each task has still to read, so it adds up.
+ */
 function totals(status) {
   const tasks = status?.tasks ?? [];
   const sum = (field) => tasks.reduce((n, task) => n + (task.progress?.[field] ?? 0), 0);
   const lags = tasks.map((task) => task.progress?.lag).filter((lag) => typeof lag === 'number');
-  return { read: sum('records_read'), written: sum('records_written'), lag: lags.length ? Math.max(...lags) : null };
+  const lag = !lags.length ? null : status.type === 'source' ? lags.reduce((a, b) => a + b, 0) : Math.max(...lags);
+  return { read: sum('records_read'), written: sum('records_written'), lag };
+}
+
+/**
+ * A task's lag; for a source still reading a snapshot, with a bar of the records read
+ * against those read and still to read.
+ */
+function lagCell(type, progress) {
+  const lag = progress?.lag;
+  if (type !== 'source' || !(lag > 0)) return h('td', { class: 'num' }, number(lag));
+  const read = progress.records_read ?? 0;
+  const title = `${number(read)} read, ${number(lag)} still to read`;
+  return h('td', { class: 'num snapshot', title },
+    h('progress', { value: read, max: read + lag }), ' ', number(lag));
 }
 
 /** Records written per second since the previous sample at least a second old. */
@@ -48,9 +65,14 @@ function failures(status) {
   return found;
 }
 
+/**
+ * A trace under its connector's row: its first line whole (for a failure the host knows,
+ * what to do about it), then the start of the rest.
+ */
 function summary(trace) {
-  const text = trace.replace(/\s+/g, ' ').trim();
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  const [first, ...rest] = trace.split('\n');
+  const text = rest.join(' ').replace(/\s+/g, ' ').trim();
+  return [h('strong', {}, first), ' ', text.length > 200 ? `${text.slice(0, 200)}…` : text];
 }
 
 /** Pause or Resume, Restart, Edit and Delete; `done` runs after an action succeeded. */
@@ -100,10 +122,9 @@ function rows(name, { status, info }, refresh) {
     h('td', { class: 'num' }, number(sums.read)),
     h('td', { class: 'num' }, number(sums.written)),
     h('td', { class: 'num' }, perSecond(throughput(name, sums.written))),
-    h('td', { class: 'num' }, number(sums.lag)),
+    h('td', { class: 'num', title: status?.type === 'source' ? 'records still to read' : 'records not yet committed' }, number(sums.lag)),
     h('td', {}, actions(name, state, refresh, refresh)));
-  // The start of each trace under the row (its first line alone may say only "the plugin
-  // trapped"); the connector's page has them whole.
+  // The start of each trace under the row; the connector's page has them whole.
   const traces = failures(status).map(([who, trace]) =>
     h('tr', { class: 'failure', 'data-connector': name },
       h('td', { colspan: 10, title: trace }, h('a', { href: link }, `${who}: `), summary(trace))));
@@ -146,7 +167,7 @@ export function connectorDetail(name) {
       h('td', {}, task.id), h('td', {}, badge(task.state)), h('td', {}, task.worker_id),
       h('td', { class: 'num' }, number(task.progress?.records_read)),
       h('td', { class: 'num' }, number(task.progress?.records_written)),
-      h('td', { class: 'num' }, number(task.progress?.lag)))));
+      lagCell(status.type, task.progress))));
     // Replaced only when they change, so a trace being selected for copying stays selected.
     const found = failures(status);
     update(traces, found, () => found.map(([who, trace]) => h('figure', { class: 'trace' },
