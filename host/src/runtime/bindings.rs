@@ -26,6 +26,7 @@ pub mod sink {
     });
 }
 
+pub use sink::wasmconnect::connector::sink_context;
 pub use source::wasmconnect::connector::{config, log, offsets, sql, types};
 
 pub mod transforms {

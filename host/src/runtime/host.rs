@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{config, log, offsets, sql, types};
+use super::bindings::{config, log, offsets, sink_context, sql, types};
 
 /// Committed source offsets, as the worker's offset store knows them.
 pub trait OffsetReader: Send + Sync {
@@ -52,6 +52,8 @@ pub struct TaskState {
     pub(super) limits: MeteredLimits,
     ctx: TaskContext,
     db: Option<Database>,
+    /// Where a sink asked to resume (`sink-context.offset`), until its task loop takes them.
+    pub(super) resume_at: Vec<(String, i32, i64)>,
 }
 
 impl TaskState {
@@ -60,7 +62,7 @@ impl TaskState {
         // grants nothing beyond clocks and random numbers.
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
-        TaskState { wasi, stderr, table: ResourceTable::new(), limits, ctx, db: None }
+        TaskState { wasi, stderr, table: ResourceTable::new(), limits, ctx, db: None, resume_at: Vec::new() }
     }
 
     pub(super) fn limits(&self) -> &super::TaskLimits {
@@ -131,6 +133,12 @@ impl config::Host for TaskState {
 
     fn all(&mut self) -> Vec<(String, String)> {
         self.ctx.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl sink_context::Host for TaskState {
+    fn offset(&mut self, offsets: Vec<sink_context::PartitionOffset>) {
+        self.resume_at.extend(offsets.into_iter().map(|o| (o.topic, o.partition, o.offset)));
     }
 }
 
