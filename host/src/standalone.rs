@@ -319,6 +319,7 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         log: log.clone(),
         runtime,
         tokio,
+        graceful_timeout: crate::worker::graceful_timeout(&config.worker_config).map_err(anyhow::Error::msg)?,
         worker_config: config.worker_config,
         metrics: Arc::new(crate::metrics::Metrics::default()),
         tenants: config.tenants,

@@ -27,6 +27,7 @@ pub mod sink {
     });
 }
 
+pub use sink::wasmconnect::connector::sink_context;
 pub use source::wasmconnect::connector::{config, log, offsets, progress, sql, types};
 
 pub mod transforms {

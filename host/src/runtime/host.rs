@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{config, log, offsets, progress, sql, types};
+use super::bindings::{config, log, offsets, progress, sink_context, sql, types};
 
 /// Committed source offsets, as the worker's offset store knows them.
 pub trait OffsetReader: Send + Sync {
@@ -59,6 +59,8 @@ pub struct TaskState {
     db: Option<Database>,
     /// What the plugin last reported through `progress`: records it has still to read.
     remaining: Option<u64>,
+    /// Where a sink asked to resume (`sink-context.offset`), until its task loop takes them.
+    pub(super) resume_at: Vec<(String, i32, i64)>,
 }
 
 impl TaskState {
@@ -67,7 +69,18 @@ impl TaskState {
         // grants nothing beyond clocks and random numbers.
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
-        TaskState { wasi, stderr, table: ResourceTable::new(), limits, call: CallBudget::start(), interrupted: None, ctx, db: None, remaining: None }
+        TaskState {
+            wasi,
+            stderr,
+            table: ResourceTable::new(),
+            limits,
+            call: CallBudget::start(),
+            interrupted: None,
+            ctx,
+            db: None,
+            remaining: None,
+            resume_at: Vec::new(),
+        }
     }
 
     pub(super) fn limits(&self) -> &super::TaskLimits {
@@ -143,6 +156,12 @@ impl config::Host for TaskState {
 
     fn all(&mut self) -> Vec<(String, String)> {
         self.ctx.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl sink_context::Host for TaskState {
+    fn offset(&mut self, offsets: Vec<sink_context::PartitionOffset>) {
+        self.resume_at.extend(offsets.into_iter().map(|o| (o.topic, o.partition, o.offset)));
     }
 }
 

@@ -81,6 +81,10 @@ impl Sandbox {
         Sandbox { store, trapped: false }
     }
 
+    pub(super) fn take_resume_offsets(&mut self) -> Vec<(String, i32, i64)> {
+        std::mem::take(&mut self.store.data_mut().resume_at)
+    }
+
     /// Linear memory the instance holds now.
     pub(super) fn memory_bytes(&self) -> usize {
         self.store.data().limits.memory_bytes()
@@ -221,6 +225,12 @@ impl SinkInstance {
     pub fn start(&mut self) -> Result<(), PluginError> {
         let task = self.bindings.wasmconnect_connector_sink_task();
         Ok(self.sandbox.call(|s| task.call_start(s))??)
+    }
+
+    /// The offsets the plugin asked to resume from (`sink-context.offset`, in `start`):
+    /// `(topic, partition, next offset)`.
+    pub fn resume_offsets(&mut self) -> Vec<(String, i32, i64)> {
+        self.sandbox.take_resume_offsets()
     }
 
     pub fn put(&mut self, records: &[SinkRecord]) -> Result<(), PluginError> {

@@ -48,9 +48,11 @@ impl Runtime {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
-        // Every world imports exactly what the source world does, so one linker serves all.
+        // One linker serves every world: the source world's imports are everyone's.
         bindings::source::SourceTask::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Sinks import one interface more.
+        bindings::sink_context::add_to_linker::<TaskState, HasSelf<TaskState>>(&mut linker, |s| s).map_err(|e| anyhow::anyhow!("{e}"))?;
 
         let ticking = Arc::new(AtomicBool::new(true));
         spawn_epoch_ticker(&engine, ticking.clone());

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmconnect_db::Pools;
 use wasmconnect_log::TopicLog;
@@ -43,6 +43,8 @@ pub struct WorkerContext {
     pub tenants: Option<Arc<Tenants>>,
     /// On Kafka, the worker's client settings, for connectors that override some.
     pub kafka: Option<wasmconnect_log::KafkaOptions>,
+    /// `task.shutdown.graceful.timeout.ms`: how long a stopping task may take.
+    pub graceful_timeout: Duration,
 }
 
 impl WorkerContext {
@@ -88,16 +90,40 @@ impl WorkerContext {
 
 /// A running task; dropping `stop` tells its thread to finish.
 pub struct TaskHandle {
+    name: String,
     stop: mpsc::Sender<()>,
     thread: JoinHandle<()>,
+    /// The worker's `task.shutdown.graceful.timeout.ms`.
+    grace: Duration,
+}
+
+/// Kafka Connect's default `task.shutdown.graceful.timeout.ms`.
+const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+const GRACE_KEY: &str = "task.shutdown.graceful.timeout.ms";
+
+/// How long a stopping task may take to commit what it finished, from the worker's config.
+pub fn graceful_timeout(worker: &BTreeMap<String, String>) -> Result<Duration, String> {
+    worker.get(GRACE_KEY).map_or(Ok(DEFAULT_GRACE), |v| {
+        v.trim().parse().map(Duration::from_millis).map_err(|_| format!("the worker's {GRACE_KEY} must be a number of milliseconds, not {v:?}"))
+    })
 }
 
 impl TaskHandle {
-    /// Asks the task to stop and waits until it has committed what it finished.
+    /// Asks the task to stop and waits until it has committed what it finished, or for the
+    /// graceful timeout: a task stuck in its plugin is then left to finish on its own, and
+    /// what it did not commit is read again after a restart.
     pub fn stop(self) {
         drop(self.stop);
+        let deadline = Instant::now() + self.grace;
+        while !self.thread.is_finished() {
+            if Instant::now() >= deadline {
+                tracing::warn!(task = %self.name, "the task did not stop within {GRACE_KEY}={}; leaving it behind", self.grace.as_millis());
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         if self.thread.join().is_err() {
-            tracing::error!("a task thread panicked while stopping");
+            tracing::error!(task = %self.name, "a task thread panicked while stopping");
         }
     }
 }
@@ -129,11 +155,12 @@ pub fn start_task(ctx: Arc<WorkerContext>, spec: TaskSpec) -> TaskHandle {
     let (stop, signal) = mpsc::channel();
     let name = format!("{}-{}", spec.connector, spec.id);
     ctx.status.task(&spec.connector, spec.id, State::Running, None);
+    let grace = ctx.graceful_timeout;
     let thread = std::thread::Builder::new()
-        .name(name)
+        .name(name.clone())
         .spawn(move || run_task(&ctx, &spec, &StopSignal(signal)))
         .expect("spawn task thread");
-    TaskHandle { stop, thread }
+    TaskHandle { name, stop, thread, grace }
 }
 
 /// Runs the task until it is stopped or fails; with `task.restart.auto=true` a failed task
@@ -208,5 +235,18 @@ fn start_plugin(
             }
             Err(e) => return Err(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graceful_timeout_is_kafka_connects_unless_set() {
+        let worker = |v: &str| BTreeMap::from([(GRACE_KEY.to_owned(), v.to_owned())]);
+        assert_eq!(graceful_timeout(&BTreeMap::new()), Ok(Duration::from_secs(5)));
+        assert_eq!(graceful_timeout(&worker("250")), Ok(Duration::from_millis(250)));
+        assert!(graceful_timeout(&worker("soon")).unwrap_err().contains("task.shutdown.graceful.timeout.ms must be a number"));
     }
 }

@@ -35,6 +35,8 @@ struct SinkTask<'a> {
     dead_letter_topic: Option<String>,
     /// Next offset to read per partition.
     positions: BTreeMap<TopicPartition, i64>,
+    /// Where the plugin asked to resume, from offsets it keeps itself: wins over the group's.
+    resume_at: BTreeMap<TopicPartition, i64>,
     /// Positions put but not committed yet, and how often to commit them: the worker's
     /// `offset.flush.interval.ms`, or after every batch when it is not set.
     uncommitted: BTreeMap<TopicPartition, i64>,
@@ -64,6 +66,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
         dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
         positions: BTreeMap::new(),
+        resume_at: BTreeMap::new(),
         uncommitted: BTreeMap::new(),
         flush_every: flush_interval(&ctx.worker_config)?,
         last_flush: Instant::now(),
@@ -72,6 +75,10 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
     if !start_plugin(ctx, spec, stop, || instance.start())? {
         return Ok(());
+    }
+    task.resume_at = instance.resume_offsets().into_iter().map(|(topic, partition, offset)| (TopicPartition { topic, partition }, offset)).collect();
+    if !task.resume_at.is_empty() {
+        tracing::info!(connector = %spec.connector, task = spec.id, offsets = ?task.resume_at, "resuming from the offsets the sink keeps");
     }
     let mut result = task.consume_until_stopped(&mut instance, stop);
     if result.is_ok() {
@@ -122,7 +129,8 @@ impl SinkTask<'_> {
                 let tp = TopicPartition { topic: topic.clone(), partition };
                 if !self.positions.contains_key(&tp) {
                     // Like a new consumer group with auto.offset.reset=earliest.
-                    let start = self.ctx.group_offsets.position(&self.group, &tp).unwrap_or(0);
+                    let committed = || self.ctx.group_offsets.position(&self.group, &tp).unwrap_or(0);
+                    let start = self.resume_at.get(&tp).copied().unwrap_or_else(committed);
                     self.positions.insert(tp, start);
                 }
             }

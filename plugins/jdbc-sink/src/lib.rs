@@ -15,6 +15,7 @@ mod dialect;
 mod dml;
 mod evolution;
 mod manifest;
+mod offsets;
 mod rows;
 mod settings;
 mod values;
@@ -31,6 +32,7 @@ use wasmconnect_sdk::{Config, ConnectorError, Manifest, RecordError, Sink, SinkR
 use crate::catalog::{Catalog, refusal, sql_error};
 use crate::dialect::{Sql, is_transient, may_be_one_record};
 use crate::evolution::{TableError, TablePlan};
+use crate::offsets::OffsetsTable;
 use crate::rows::{Action, RowBuilder, RowShape};
 use crate::settings::Settings;
 use crate::writer::Limits;
@@ -47,6 +49,8 @@ pub struct JdbcSink {
     sql: Sql,
     catalog: Catalog,
     limits: Limits,
+    /// With `exactly.once.enabled`, where the offsets are kept, in each batch's transaction.
+    offsets: Option<OffsetsTable>,
     /// Failed attempts at the current batch in a row, and when the last one failed.
     failures: u32,
     last_failure: Option<Instant>,
@@ -62,7 +66,15 @@ impl Sink for JdbcSink {
         let dialect = sql::get_dialect().map_err(|e| sql_error("connecting to the database", e))?;
         let sql = Sql::new(dialect, settings.quote_identifiers);
         let limits = Limits { rows: settings.batch_size, bytes: statement_bytes(sql)? };
-        Ok(JdbcSink { sql, catalog: Catalog::new(sql), limits, settings, failures: 0, last_failure: None })
+        let offsets = match &settings.offsets_table {
+            Some(table) => {
+                let offsets = OffsetsTable::open(sql, table, config.string_or("name", ""))?;
+                wasmconnect_sdk::sink_context::offset(offsets.committed()?);
+                Some(offsets)
+            }
+            None => None,
+        };
+        Ok(JdbcSink { sql, catalog: Catalog::new(sql), limits, settings, offsets, failures: 0, last_failure: None })
     }
 
     fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError> {
@@ -101,7 +113,8 @@ impl JdbcSink {
         let mut actions = self.check(records)?;
         self.prepare_tables(&mut actions)?;
         self.apply_db_timezone(&mut actions)?;
-        let statements = writer::statements(self.sql, self.settings.insert_mode, self.limits, &actions);
+        let mut statements = writer::statements(self.sql, self.settings.insert_mode, self.limits, &actions);
+        statements.extend(self.offsets.as_ref().and_then(|offsets| offsets.advance(records)));
         if statements.is_empty() {
             return Ok(());
         }

@@ -43,4 +43,12 @@ pub fn manifest() -> Manifest {
             .doc("Least time in milliseconds between two tries of a failed batch (the host may wait longer; it backs off from 0.2 s to 10 s). At most 30000, because the wait happens inside a call the host bounds by --task-call-timeout-secs."))
         .define(ConfigKey::string("db.timezone").default("UTC").group("Data Mapping")
             .doc("The time zone whose wall-clock time is written to timestamp columns without a time zone (DATETIME on MySQL and MariaDB, TIMESTAMP WITHOUT TIME ZONE on PostgreSQL), e.g. Europe/Paris."))
+        .define(ConfigKey::boolean("exactly.once.enabled").default(false).group("Exactly once").doc(
+            "Beyond Confluent's sink: keep the offset of the next record to read per topic partition in a table of the target \
+             database, written in the same transaction as each batch's rows, and resume from it. A crash between the database's \
+             commit and the worker's commit of the consumer group then repeats no record, whatever the insert.mode.",
+        ))
+        .define(ConfigKey::string("exactly.once.offsets.table").default("__wasmconnect_offsets").group("Exactly once").doc(
+            "The table exactly.once.enabled keeps the offsets in (created if missing; rows keyed by connector name, topic and partition).",
+        ))
 }

@@ -55,6 +55,8 @@ pub struct Settings {
     pub retry_backoff_ms: u64,
     /// `db.timezone`: the zone of the wall-clock time written to columns without a zone.
     pub zone: Zone,
+    /// `exactly.once.enabled`: the table its offsets are kept in, with the rows.
+    pub offsets_table: Option<String>,
 }
 
 /// The longest `retry.backoff.ms`: the wait happens inside a `put` call, which the host
@@ -134,6 +136,8 @@ impl Settings {
             max_retries: ranged(config, "max.retries", 10, 0, i64::from(u32::MAX))? as u32,
             retry_backoff_ms: ranged(config, "retry.backoff.ms", 3000, 0, MAX_RETRY_BACKOFF_MS)? as u64,
             zone,
+            offsets_table: flag(config, "exactly.once.enabled")?
+                .then(|| config.string_or("exactly.once.offsets.table", "__wasmconnect_offsets").trim().to_owned()),
         })
     }
 
@@ -218,13 +222,14 @@ mod tests {
                 max_retries: 10,
                 retry_backoff_ms: 3000,
                 zone: Zone::parse("UTC").unwrap(),
+                offsets_table: None,
             }
         );
         assert_eq!(s.table_for("my_topic_users"), "my_topic_users");
     }
 
     /// Every key the plugin reads, set to something other than its default.
-    const EVERY_KEY: [(&str, &str); 14] = [
+    const EVERY_KEY: [(&str, &str); 16] = [
         ("table.name.format", "kafka_${topic}_v1"),
         ("insert.mode", "UPSERT"),
         ("pk.mode", "record_key"),
@@ -239,6 +244,8 @@ mod tests {
         ("max.retries", "2"),
         ("retry.backoff.ms", "50"),
         ("db.timezone", "Europe/Paris"),
+        ("exactly.once.enabled", "true"),
+        ("exactly.once.offsets.table", "sink_offsets"),
     ];
 
     #[test]
@@ -251,6 +258,7 @@ mod tests {
         assert!(s.auto_create && s.auto_evolve && s.delete_enabled && !s.quote_identifiers);
         assert_eq!((s.batch_size, s.max_retries, s.retry_backoff_ms), (10, 2, 50));
         assert_eq!(s.zone, Zone::parse("Europe/Paris").unwrap());
+        assert_eq!(s.offsets_table.as_deref(), Some("sink_offsets"));
         assert_eq!(parse(&[("fields.whitelist", "a,b")]).unwrap().fields, ["a", "b"]);
         assert_eq!(parse(&[("insert.mode", "update"), ("pk.mode", "kafka")]).unwrap().insert_mode, InsertMode::Update);
     }

@@ -104,6 +104,23 @@ pub mod transform_bindings {
     });
 }
 
+/// Kafka Connect's `SinkTaskContext`: what a sink task may ask of the worker.
+#[cfg(feature = "sink")]
+pub mod sink_context {
+    use crate::sink_bindings::wasmconnect::connector::sink_context as wit;
+
+    /// Read these partitions from these offsets, each `(topic, partition, offset of the next
+    /// record)`, instead of the consumer group's committed positions. Call it from
+    /// [`crate::Sink::start`] with offsets the sink stored in its own system together with the
+    /// records they follow: a crash between that write and the group's commit then repeats
+    /// nothing.
+    pub fn offset(offsets: impl IntoIterator<Item = (String, i32, i64)>) {
+        let offsets: Vec<wit::PartitionOffset> =
+            offsets.into_iter().map(|(topic, partition, offset)| wit::PartitionOffset { topic, partition, offset }).collect();
+        wit::offset(&offsets);
+    }
+}
+
 pub use config::Config;
 pub use manifest::{ClassDef, ConfigKey, Importance, Manifest};
 pub use data::{ConnectRecord, Data, Field, Schema, SchemaType, SinkRecord, SourceRecord, Value, decimal};
