@@ -540,7 +540,7 @@ impl Herder {
                 _ => format!("connector.class {class:?}"),
             };
             HerderError::BadRequest(format!(
-                "No installed plugin provides {wanted}: correct it, or put the plugin's .wasm into a directory of the \
+                "No installed plugin provides {wanted}: correct the class, or put the plugin's .wasm into a directory of the \
                  worker's plugin.path. Installed connectors: {}",
                 if available.is_empty() { "none (is plugin.path right?)".to_owned() } else { available.join(", ") }
             ))

@@ -9,7 +9,7 @@ mod config;
 mod field_path;
 mod fields;
 mod java;
-mod manifest;
+pub mod manifest;
 mod predicates;
 mod record;
 mod transforms;
