@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, KafkaLog, KafkaOptions, Topi
 use crate::herder::Herder;
 use crate::herder::cluster::{Cluster, Membership, MembershipConfig, TailTopics, spawn_tail};
 use crate::herder::config_store::ConfigStore;
+use crate::herder::sealing::{self, Sealer};
 use crate::herder::status::StatusStore;
 use crate::rest::{AppState, router};
 use crate::runtime::{PluginRegistry, Runtime, WorkerLimits};
@@ -296,6 +297,26 @@ impl Standalone {
 
 type Started = (Arc<Herder>, Arc<dyn TopicLog>, Option<Membership>);
 
+/// The config key that seals secrets in `connect-configs`: the worker's
+/// `config.storage.encryption.key.file`, or for the embedded log one of its own in the data
+/// dir. Workers of a distributed group must share one, so there is none unless it is named.
+fn config_sealer(data_dir: &Path, backend: &Backend, worker: &BTreeMap<String, String>) -> anyhow::Result<Option<Arc<Sealer>>> {
+    let path = match (worker.get(sealing::KEY_FILE), backend) {
+        (Some(path), _) => PathBuf::from(path),
+        (None, Backend::Embedded) => data_dir.join("config.key"),
+        (None, Backend::Kafka(_)) => {
+            tracing::warn!(
+                "passwords in connector configs are stored in the config topic as given: set {} to a file holding the \
+                 same 32-byte key (openssl rand -hex 32) on every worker to seal them",
+                sealing::KEY_FILE
+            );
+            return Ok(None);
+        }
+    };
+    let create = worker.get(sealing::KEY_FILE).is_none();
+    Ok(Some(Arc::new(Sealer::from_file(&path, create)?)))
+}
+
 fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtime::Handle) -> anyhow::Result<Started> {
     let Storage { log, group_offsets, topics } = Storage::open(&config)?;
     let backend = config.backend.clone();
@@ -328,7 +349,7 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
             Backend::Embedded => None,
         },
     });
-    let configs = ConfigStore::new(log.clone(), topics.config.name.clone());
+    let configs = ConfigStore::new(log.clone(), topics.config.name.clone(), config_sealer(&config.data_dir, &backend, &ctx.worker_config)?);
     let Backend::Kafka(kafka) = backend else {
         return Ok((Arc::new(Herder::start(ctx, registry, configs)?), log, None));
     };

@@ -2,7 +2,7 @@
 //! could read it: not in the worker's log lines (at debug level, with a database that
 //! refuses the password, so errors are logged), not in any REST answer about the connector
 //! (a failed task's trace included), not in the status or offset topics, and not in any file
-//! of the data directory except the config topic's, which holds the config as given.
+//! of the data directory: the config topic holds it sealed with the worker's config key.
 
 use std::io::Read;
 use std::path::Path;
@@ -123,17 +123,15 @@ async fn a_password_appears_in_no_log_line_no_answer_and_no_status_or_offset() {
     assert!(status_records.contains("Access denied"), "the failed task's trace is in the status topic: {status_records}");
     let offset_records = answers.iter().find(|a| a.starts_with("/topics/connect-offsets/")).unwrap();
     assert!(offset_records.contains("working"), "the working connector's offsets were read: {offset_records}");
-    // On disk: only the config topic holds the config, password included, as given.
-    let mut in_configs = false;
+    // On disk: no file holds the password; the config topic holds the configs, their
+    // passwords sealed.
+    let mut sealed_in_configs = false;
     scan(data.path(), &mut |path, bytes| {
+        assert!(!contains(bytes, SECRET.as_bytes()), "the password is in {}", path.display());
         let inside_configs = path.components().any(|c| c.as_os_str().to_string_lossy().starts_with("connect-configs"));
-        if inside_configs {
-            in_configs |= contains(bytes, SECRET.as_bytes());
-        } else {
-            assert!(!contains(bytes, SECRET.as_bytes()), "the password is in {}", path.display());
-        }
+        sealed_in_configs |= inside_configs && contains(bytes, b"\"connection.password\":\"sealed:v1:");
     });
-    assert!(in_configs, "the scan reads the topics' files: the config topic's holds the password as given");
+    assert!(sealed_in_configs, "the scan reads the topics' files: the config topic's holds the password sealed");
 
     for sql in [format!("DROP DATABASE IF EXISTS `{label}`"), format!("DROP USER IF EXISTS '{label}'@'%'")] {
         admin.execute(AssertSqlSafe(sql)).await.unwrap();

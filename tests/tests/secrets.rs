@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use wasmconnect_e2e::*;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -79,9 +79,14 @@ async fn passwords_are_hidden_in_every_answer_and_survive_a_round_trip() {
     assert_eq!(api.put("/connectors/my-sink-connect/config", &edited).await.0, 200);
     let stored = stored_configs(&worker);
     let last = stored.lines().rev().find(|r| r.starts_with("connector-my-sink-connect\t")).unwrap();
-    assert!(last.contains(secret), "the stored config keeps the real password");
+    assert!(!last.contains(secret) && last.contains("\"connection.password\":\"sealed:v1:"), "stored sealed: {last}");
     assert!(last.contains("\"batch.size\":\"100\""));
-    // The REST API does not show the stored configs, which hold the password as given.
+    // Opened with the worker's key, the stored config has the real password, not the mask.
+    let sealer = wasmconnect::herder::sealing::Sealer::from_file(&data.path().join("config.key"), false).unwrap();
+    let record: Value = serde_json::from_str(last.split_once('\t').unwrap().1).unwrap();
+    let properties = serde_json::from_value(record["properties"].clone()).unwrap();
+    assert_eq!(sealer.open(properties).unwrap()["connection.password"], secret, "the stored config keeps the real password");
+    // The REST API does not show the stored configs either.
     let (code, body) = api.get("/topics/connect-configs/records").await;
     assert_eq!(code, 403, "{body}");
     assert!(!body.to_string().contains(secret));

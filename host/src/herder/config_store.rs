@@ -10,6 +10,8 @@ use wasmconnect_log::{ProducerRecord, TopicLog};
 
 use crate::worker::offsets::read_all;
 
+use super::sealing::Sealer;
+
 
 pub type Config = BTreeMap<String, String>;
 
@@ -31,19 +33,38 @@ pub struct StoredConnector {
 pub struct ConfigStore {
     log: Arc<dyn TopicLog>,
     topic: String,
+    /// Seals the secrets of every config written, and opens them when read back.
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl ConfigStore {
     /// The store in `topic` (`config.storage.topic`, `connect-configs` by default).
-    pub fn new(log: Arc<dyn TopicLog>, topic: String) -> ConfigStore {
-        ConfigStore { log, topic }
+    pub fn new(log: Arc<dyn TopicLog>, topic: String, sealer: Option<Arc<Sealer>>) -> ConfigStore {
+        ConfigStore { log, topic, sealer }
+    }
+
+    /// A config as read from the topic, its sealed secrets opened.
+    pub fn open(&self, config: Config) -> Result<Config, super::sealing::SealError> {
+        match &self.sealer {
+            Some(sealer) => sealer.open(config),
+            None => Ok(config),
+        }
+    }
+
+    fn seal(&self, config: &Config) -> Config {
+        match &self.sealer {
+            Some(sealer) => sealer.seal(config),
+            None => config.clone(),
+        }
     }
 
     pub fn topic(&self) -> &str {
         &self.topic
     }
 
-    /// The connectors that exist, replayed from the topic (latest record per key wins).
+    /// The connectors that exist, replayed from the topic (latest record per key wins). A
+    /// sealed secret that cannot be opened (another config key) is an error: nothing starts
+    /// with a password it cannot use.
     pub fn load(&self) -> anyhow::Result<BTreeMap<String, StoredConnector>> {
         let mut configs = BTreeMap::new();
         let mut targets = BTreeMap::new();
@@ -52,6 +73,7 @@ impl ConfigStore {
             if let Some(name) = key.strip_prefix("connector-") {
                 match record.value.as_deref().map(properties) {
                     Some(Ok(config)) => {
+                        let config = self.open(config).map_err(|e| anyhow::anyhow!("connector {name}: {e}"))?;
                         configs.insert(name.to_owned(), config);
                     }
                     Some(Err(e)) => tracing::warn!(connector = %name, "ignoring an unreadable config record: {e}"),
@@ -87,7 +109,7 @@ impl ConfigStore {
         if let Some(target) = target {
             records.push(self.record(format!("target-state-{name}"), Some(serde_json::json!({ "state": target }))));
         }
-        records.push(self.record(format!("connector-{name}"), Some(serde_json::json!({ "properties": config }))));
+        records.push(self.record(format!("connector-{name}"), Some(serde_json::json!({ "properties": self.seal(config) }))));
         self.append(records)
     }
 
@@ -107,7 +129,7 @@ impl ConfigStore {
         let mut records: Vec<ProducerRecord> = tasks
             .iter()
             .enumerate()
-            .map(|(i, config)| self.record(format!("task-{name}-{i}"), Some(serde_json::json!({ "properties": config }))))
+            .map(|(i, config)| self.record(format!("task-{name}-{i}"), Some(serde_json::json!({ "properties": self.seal(config) }))))
             .collect();
         records.push(self.record(format!("commit-{name}"), Some(serde_json::json!({ "tasks": tasks.len() }))));
         self.append(records)

@@ -11,6 +11,7 @@ mod reconfigure;
 
 pub use plugin_path::spawn_watcher as spawn_plugin_path_watcher;
 pub use reconfigure::spawn_monitor as spawn_reconfiguration_monitor;
+pub mod sealing;
 mod secrets;
 pub mod status;
 pub mod validate;
@@ -205,6 +206,18 @@ impl Herder {
             Err(e) => tracing::error!("cannot read the stored connectors again: {e:#}"),
         }
         Ok(())
+    }
+
+    /// A config read from the config topic, its sealed secrets opened. One that cannot be
+    /// opened (another worker's config key) is kept sealed, and its tasks fail to log in.
+    fn open_config(&self, config: Config) -> Config {
+        match self.configs.open(config.clone()) {
+            Ok(opened) => opened,
+            Err(e) => {
+                tracing::error!("{e}");
+                config
+            }
+        }
     }
 
     pub fn worker_id(&self) -> &str {

@@ -18,6 +18,12 @@ fn is_secret(plugin: Option<&Plugin>, key: &str) -> bool {
     key.ends_with("password") || plugin.and_then(|p| p.config_key(key)).is_some_and(|k| k.kind == ConfigType::Password)
 }
 
+/// Whether `value` holds a secret when stored under `key`: a password key's non-empty value
+/// that is not a provider reference, or a URL with a password in it.
+pub fn holds_secret(key: &str, value: &str) -> bool {
+    (is_secret(None, key) && !value.is_empty() && !is_reference(value)) || mask_url(value) != value
+}
+
 fn is_reference(value: &str) -> bool {
     value.trim_start().starts_with("${") && value.trim_end().ends_with('}')
 }

@@ -69,7 +69,7 @@ pub fn spawn(herder: Weak<Herder>, cluster: Arc<Cluster>, log: Arc<dyn TopicLog>
             busy = true;
             let restarts: Vec<_> = {
                 let mut view = cluster.view();
-                records.iter().filter_map(|r| view.apply(r)).collect()
+                records.iter().filter_map(|r| view.apply(r, &|config| herder.open_config(config))).collect()
             };
             herder.reconcile();
             for restart in restarts {

@@ -47,15 +47,16 @@ impl ClusterView {
         &self.connectors
     }
 
-    /// Applies one record of the config topic; a restart request comes back as such.
-    pub fn apply(&mut self, record: &ConsumerRecord) -> Option<Restart> {
+    /// Applies one record of the config topic, its configs opened by `open` (sealed secrets);
+    /// a restart request comes back as such.
+    pub fn apply(&mut self, record: &ConsumerRecord, open: &dyn Fn(Config) -> Config) -> Option<Restart> {
         let key = std::str::from_utf8(record.key.as_deref()?).ok()?;
         let value = record.value.as_deref().and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok());
         if let Some(name) = key.strip_prefix("connector-") {
             match value.as_ref().and_then(properties) {
                 Some(config) => {
                     let connector = self.connectors.entry(name.to_owned()).or_default();
-                    connector.config = config;
+                    connector.config = open(config);
                     connector.config_offset = record.offset;
                     connector.target = self.targets.get(name).copied().unwrap_or_default();
                 }
@@ -80,7 +81,7 @@ impl ClusterView {
         } else if let Some(rest) = key.strip_prefix("task-") {
             let (name, id) = split_id(rest)?;
             let config = value.as_ref().and_then(properties)?;
-            self.pending_tasks.entry(name.to_owned()).or_default().insert(id, config);
+            self.pending_tasks.entry(name.to_owned()).or_default().insert(id, open(config));
         } else if let Some(name) = key.strip_prefix("restart-connector-") {
             let flag = |key: &str| value.as_ref().and_then(|v| v.get(key)?.as_bool()).unwrap_or(false);
             return Some(Restart::Connector { name: name.to_owned(), include_tasks: flag("include-tasks"), only_failed: flag("only-failed") });
@@ -111,6 +112,10 @@ fn properties(value: &serde_json::Value) -> Option<Config> {
 mod tests {
     use super::*;
 
+    fn as_stored(config: Config) -> Config {
+        config
+    }
+
     fn record(offset: i64, key: &str, value: Option<serde_json::Value>) -> ConsumerRecord {
         ConsumerRecord {
             topic: "connect-configs".into(),
@@ -126,31 +131,31 @@ mod tests {
     #[test]
     fn task_configs_become_current_with_their_commit() {
         let mut view = ClusterView::default();
-        view.apply(&record(0, "connector-my-src", Some(serde_json::json!({"properties": {"a": "1"}}))));
+        view.apply(&record(0, "connector-my-src", Some(serde_json::json!({"properties": {"a": "1"}}))), &as_stored);
         assert!(!view.connectors()["my-src"].tasks_are_current());
-        view.apply(&record(1, "task-my-src-0", Some(serde_json::json!({"properties": {"t": "0"}}))));
-        view.apply(&record(2, "task-my-src-1", Some(serde_json::json!({"properties": {"t": "1"}}))));
+        view.apply(&record(1, "task-my-src-0", Some(serde_json::json!({"properties": {"t": "0"}}))), &as_stored);
+        view.apply(&record(2, "task-my-src-1", Some(serde_json::json!({"properties": {"t": "1"}}))), &as_stored);
         assert!(view.connectors()["my-src"].task_configs.is_empty(), "not before the commit");
-        view.apply(&record(3, "commit-my-src", Some(serde_json::json!({"tasks": 2}))));
+        view.apply(&record(3, "commit-my-src", Some(serde_json::json!({"tasks": 2}))), &as_stored);
         let connector = &view.connectors()["my-src"];
         assert_eq!(connector.task_configs.len(), 2);
         assert_eq!(connector.task_configs[1]["t"], "1");
         assert!(connector.tasks_are_current());
         // A new config makes the committed tasks stale until the next commit.
-        view.apply(&record(4, "connector-my-src", Some(serde_json::json!({"properties": {"a": "2"}}))));
+        view.apply(&record(4, "connector-my-src", Some(serde_json::json!({"properties": {"a": "2"}}))), &as_stored);
         assert!(!view.connectors()["my-src"].tasks_are_current());
     }
 
     #[test]
     fn target_states_deletes_and_restarts_are_read() {
         let mut view = ClusterView::default();
-        view.apply(&record(0, "connector-c", Some(serde_json::json!({"properties": {}}))));
-        view.apply(&record(1, "target-state-c", Some(serde_json::json!({"state": "PAUSED"}))));
+        view.apply(&record(0, "connector-c", Some(serde_json::json!({"properties": {}}))), &as_stored);
+        view.apply(&record(1, "target-state-c", Some(serde_json::json!({"state": "PAUSED"}))), &as_stored);
         assert_eq!(view.connectors()["c"].target, TargetState::Paused);
-        let restart = view.apply(&record(2, "restart-connector-c", Some(serde_json::json!({"include-tasks": true, "only-failed": false}))));
+        let restart = view.apply(&record(2, "restart-connector-c", Some(serde_json::json!({"include-tasks": true, "only-failed": false}))), &as_stored);
         assert_eq!(restart, Some(Restart::Connector { name: "c".into(), include_tasks: true, only_failed: false }));
-        assert_eq!(view.apply(&record(3, "restart-task-c-2", Some(serde_json::json!({})))), Some(Restart::Task { name: "c".into(), id: 2 }));
-        view.apply(&record(4, "connector-c", None));
+        assert_eq!(view.apply(&record(3, "restart-task-c-2", Some(serde_json::json!({}))), &as_stored), Some(Restart::Task { name: "c".into(), id: 2 }));
+        view.apply(&record(4, "connector-c", None), &as_stored);
         assert!(view.connectors().is_empty());
     }
 }
