@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 /// file stem of the component and of its manifest.
 const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink"), ("connect-transforms", "transforms")];
 /// Plugins the tests use besides the bundled ones; they are not shipped in dist/.
-const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source")];
+const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source"), ("legacy-transforms", "legacy-transforms")];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() -> anyhow::Result<()> {

@@ -84,9 +84,16 @@ impl Runtime {
     pub fn transforms(&self, plugin: &Plugin, ctx: TaskContext) -> Result<TransformInstance, PluginError> {
         let mut store = self.store(ctx);
         let component = self.component(plugin)?;
-        let bindings = bindings::transforms::Transforms::instantiate(&mut store, &component, &self.linker)
-            .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(TransformInstance::new(Sandbox::new(store), bindings))
+        let failed = |e: wasmtime::Error| PluginError::Instantiate(format!("{e:?}"));
+        let pre = self.linker.instantiate_pre(&component).map_err(failed)?;
+        // `packed-transform` is optional: components built before it was added export only
+        // `transform`, and are called through it.
+        let packed = bindings::transforms::exports::wasmconnect::connector::packed_transform::GuestIndices::new(&pre).ok();
+        let typed = bindings::transforms::exports::wasmconnect::connector::transform::GuestIndices::new(&pre).map_err(failed)?;
+        let instance = pre.instantiate(&mut store).map_err(failed)?;
+        let packed = packed.map(|p| p.load(&mut store, &instance)).transpose().map_err(failed)?;
+        let typed = typed.load(&mut store, &instance).map_err(failed)?;
+        Ok(TransformInstance::new(Sandbox::new(store), typed, packed))
     }
 
     /// The limits of a connector's instances, from its config within the worker's maxima.
