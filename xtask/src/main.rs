@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 /// file stem of the component and of its manifest.
 const PLUGINS: &[(&str, &str)] = &[("jdbc-source", "jdbc-source"), ("jdbc-sink", "jdbc-sink"), ("connect-transforms", "transforms")];
 /// Plugins the tests use besides the bundled ones; they are not shipped in dist/.
-const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source"), ("compat-source", "compat-source")];
+const TEST_PLUGINS: &[(&str, &str)] = &[("chaos-source", "chaos-source"), ("compat-source", "compat-source"), ("legacy-transforms", "legacy-transforms")];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() -> anyhow::Result<()> {
@@ -31,7 +31,8 @@ fn main() -> anyhow::Result<()> {
              run      dist, then start a standalone worker on :8083 (extra args go to `standalone`)\n  \
              test     build the plugins and run every test (extra args go to `cargo test`)\n  \
              plugins  build the plugins, test ones included, into <target>/plugins (dev profile)\n  \
-             bench    release-build, then compare wasmconnect with raw baselines; [ROWS] (default 100000)"
+             bench    release-build, then compare wasmconnect with raw baselines; [ROWS] (default 100000);\n           \
+                      --only transforms [RECORDS] runs the transform chain alone (default 1000000)"
         ),
     }
 }
@@ -170,8 +171,9 @@ fn bench(extra: &[String]) -> anyhow::Result<()> {
     plugins(Profile::Release, &plugin_dir, PLUGINS)?;
     // SAFETY: single-threaded at this point; the variable is read by the benchmark process.
     unsafe { std::env::set_var("WASMCONNECT_TEST_PLUGIN_PATH", &plugin_dir) };
-    let rows = extra.first().map(String::as_str).unwrap_or("100000");
     let results = root().join("bench").join("RESULTS.md");
     let results = results.to_str().context("a UTF-8 path")?;
-    cargo(&["run", "--release", "-p", "wasmconnect-e2e", "--bin", "bench", "--", rows, results])
+    let mut args = vec!["run", "--release", "-p", "wasmconnect-e2e", "--bin", "bench", "--", "--results", results];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args)
 }

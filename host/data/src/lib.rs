@@ -6,6 +6,7 @@
 pub mod decimal;
 pub mod json;
 pub mod logical;
+pub mod packed;
 
 use std::sync::Arc;
 
@@ -220,4 +221,19 @@ impl Data {
     pub fn null() -> Data {
         Data::schemaless(Value::Null)
     }
+}
+
+/// A record on its way through a transform chain: a source record before its converter, or a
+/// sink record after its converter. `key`/`value` `None` is a null without a schema; a null
+/// with a schema is `Some(Data { value: Value::Null, .. })`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConnectRecord {
+    pub topic: String,
+    pub kafka_partition: Option<i32>,
+    /// The record's offset in its topic; `None` for a source record, not yet written.
+    pub kafka_offset: Option<i64>,
+    pub key: Option<Data>,
+    pub value: Option<Data>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Data)>,
 }

@@ -78,9 +78,16 @@ impl Runtime {
     pub fn transforms(&self, plugin: &Plugin, ctx: TaskContext) -> Result<TransformInstance, PluginError> {
         let mut store = self.store(ctx);
         let component = self.component(plugin)?;
-        let bindings = bindings::transforms::TransformChain::instantiate(&mut store, &component, &self.linker)
-            .map_err(|e| PluginError::Instantiate(format!("{e:?}")))?;
-        Ok(TransformInstance::new(Sandbox::new(store), bindings))
+        let failed = |e: wasmtime::Error| PluginError::Instantiate(format!("{e:?}"));
+        let pre = self.linker.instantiate_pre(&component).map_err(failed)?;
+        // `packed-transform` is optional: components built before it was added export only
+        // `transform`, and are called through it.
+        let packed = bindings::transforms::exports::wasmconnect::connector::packed_transform::GuestIndices::new(&pre).ok();
+        let typed = bindings::transforms::exports::wasmconnect::connector::transform::GuestIndices::new(&pre).map_err(failed)?;
+        let instance = pre.instantiate(&mut store).map_err(failed)?;
+        let packed = packed.map(|p| p.load(&mut store, &instance)).transpose().map_err(failed)?;
+        let typed = typed.load(&mut store, &instance).map_err(failed)?;
+        Ok(TransformInstance::new(Sandbox::new(store), typed, packed))
     }
 
     /// The limits of a connector's instances, from its config within the worker's maxima.
@@ -173,7 +180,8 @@ impl registry::Inspect for Runtime {
         let checked = match kind {
             PluginKind::Source => bindings::source::SourceTaskPre::new(pre).map(drop),
             PluginKind::Sink => bindings::sink::SinkTaskPre::new(pre).map(drop),
-            PluginKind::Transforms => bindings::transforms::TransformChainPre::new(pre).map(drop),
+            // Only `transform` is required of a transforms component (`packed-transform` is optional).
+            PluginKind::Transforms => bindings::transforms::exports::wasmconnect::connector::transform::GuestIndices::new(&pre).map(drop),
         };
         checked.map_err(|e| {
             let exports = contract::interfaces(&compiled.component_type().exports(&self.engine).map(|(n, _)| n.to_owned()).collect::<Vec<_>>());

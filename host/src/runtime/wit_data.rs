@@ -23,6 +23,9 @@ pub enum DecodeError {
     /// An answer that does not fit the batch it answers.
     #[error("{0}")]
     Batch(String),
+    /// A packed batch (`packed-transform`) that does not unpack.
+    #[error("{0}")]
+    Packed(#[from] wasmconnect_data::packed::PackedError),
 }
 
 /// Rebuilds a batch's schema table; nested schemas are shared, not copied.

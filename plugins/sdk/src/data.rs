@@ -2,6 +2,9 @@
 //! (`wasmconnect-data`: schemas, values, logical types, Decimal helpers), and records.
 
 pub use wasmconnect_data::logical::{DATE, DECIMAL, TIME, TIMESTAMP};
+/// A record as transforms and predicates see it: what a source record becomes before its
+/// converter, or a sink record after its converter.
+pub use wasmconnect_data::ConnectRecord;
 pub use wasmconnect_data::{Data, Field, Schema, SchemaType, Value, decimal, json};
 
 /// A record a source produces.
@@ -24,21 +27,6 @@ pub struct SinkRecord {
     pub topic: String,
     pub kafka_partition: i32,
     pub kafka_offset: i64,
-    pub key: Option<Data>,
-    pub value: Option<Data>,
-    pub timestamp: Option<i64>,
-    pub headers: Vec<(String, Data)>,
-}
-
-/// A record as transforms and predicates see it: what a source record becomes before its
-/// converter, or a sink record after its converter. `key`/`value` `None` is a null without a
-/// schema; a null with a schema is `Some(Data { value: Value::Null, .. })`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConnectRecord {
-    pub topic: String,
-    pub kafka_partition: Option<i32>,
-    /// The record's offset in its topic; `None` for a source record, not yet written.
-    pub kafka_offset: Option<i64>,
     pub key: Option<Data>,
     pub value: Option<Data>,
     pub timestamp: Option<i64>,

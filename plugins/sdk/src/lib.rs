@@ -332,6 +332,16 @@ macro_rules! transform_plugin {
         }
 
         #[cfg(target_arch = "wasm32")]
+        impl $crate::transform_bindings::exports::wasmconnect::connector::packed_transform::Guest for __WasmconnectTransforms {
+            fn apply_packed(
+                steps: Vec<$crate::transform_bindings::exports::wasmconnect::connector::transform::Step>,
+                batch: Vec<u8>,
+            ) -> Result<$crate::transform_bindings::exports::wasmconnect::connector::packed_transform::PackedTransformed, $crate::ConnectorError> {
+                $crate::transform::__chain::apply_packed(steps, batch)
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
         $crate::transform_bindings::export_transforms_world!(__WasmconnectTransforms with_types_in $crate::transform_bindings);
     };
 }

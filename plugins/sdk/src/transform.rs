@@ -23,11 +23,14 @@ pub trait Predicate: 'static {
 pub mod __chain {
     use std::cell::RefCell;
 
+    use wasmconnect_data::packed::{BatchReader, encode_batch};
+
     use super::{Predicate, Transform};
+    use crate::transform_bindings::exports::wasmconnect::connector::packed_transform::PackedTransformed;
     use crate::transform_bindings::exports::wasmconnect::connector::transform::{Step, Transformed};
     use crate::wire::{decode_record_batch, encode_record_batch};
     use crate::wit::types::{RecordBatch, RecordError};
-    use crate::{Config, ConnectorError};
+    use crate::{Config, ConnectRecord, ConnectorError};
 
     pub type TransformFactory = fn(&str, &Config) -> Result<Box<dyn Transform>, ConnectorError>;
     pub type PredicateFactory = fn(&str, &Config) -> Result<Box<dyn Predicate>, ConnectorError>;
@@ -41,6 +44,9 @@ pub mod __chain {
 
     thread_local! {
         static INSTANCES: RefCell<Instances> = RefCell::default();
+        /// Keeps the last batch's schemas, so that batch after batch the transforms see the
+        /// same schema objects and their caches hit by pointer.
+        static READER: RefCell<BatchReader> = RefCell::default();
     }
 
     pub fn configure_transform(factory: TransformFactory, class: String, config: Vec<(String, String)>) -> Result<u32, ConnectorError> {
@@ -60,14 +66,33 @@ pub mod __chain {
     }
 
     pub fn apply(steps: Vec<Step>, batch: RecordBatch) -> Result<Transformed, ConnectorError> {
-        let records = decode_record_batch(batch)?;
+        let (out, origins, failures) = run_batch(&steps, decode_record_batch(batch)?)?;
+        Ok(Transformed { batch: encode_record_batch(out), origins, failures })
+    }
+
+    pub fn apply_packed(steps: Vec<Step>, batch: Vec<u8>) -> Result<PackedTransformed, ConnectorError> {
+        let records = READER
+            .with_borrow_mut(|reader| reader.decode(&batch))
+            .map_err(|e| ConnectorError::Fatal(format!("the host sent a malformed batch: {e}")))?;
+        // The answer is usually about as long as the question.
+        let mut packed = Vec::with_capacity(batch.len());
+        drop(batch);
+        let (out, origins, failures) = run_batch(&steps, records)?;
+        encode_batch(&out, &mut packed);
+        Ok(PackedTransformed { batch: packed, origins, failures })
+    }
+
+    type Ran = (Vec<ConnectRecord>, Vec<u32>, Vec<RecordError>);
+
+    /// Every record through the chain: what came out, where each came from, what failed.
+    fn run_batch(steps: &[Step], records: Vec<ConnectRecord>) -> Result<Ran, ConnectorError> {
         INSTANCES.with_borrow_mut(|instances| {
-            check_handles(&steps, instances)?;
+            check_handles(steps, instances)?;
             let mut out = Vec::with_capacity(records.len());
             let mut origins = Vec::with_capacity(records.len());
             let mut failures = Vec::new();
             for (index, record) in (0u32..).zip(records) {
-                match run(&steps, instances, record) {
+                match run(steps, instances, record) {
                     Ok(Some(record)) => {
                         out.push(record);
                         origins.push(index);
@@ -76,7 +101,7 @@ pub mod __chain {
                     Err(message) => failures.push(RecordError { index, message }),
                 }
             }
-            Ok(Transformed { batch: encode_record_batch(out), origins, failures })
+            Ok((out, origins, failures))
         })
     }
 
@@ -91,7 +116,7 @@ pub mod __chain {
     }
 
     /// One record through the chain: `None` when a step dropped it.
-    fn run(steps: &[Step], instances: &mut Instances, mut record: crate::ConnectRecord) -> Result<Option<crate::ConnectRecord>, String> {
+    fn run(steps: &[Step], instances: &mut Instances, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, String> {
         for step in steps {
             if let Some((p, negate)) = step.predicate {
                 let (class, predicate) = &mut instances.predicates[p as usize];

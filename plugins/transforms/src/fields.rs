@@ -19,13 +19,33 @@ pub fn field_value(field: &Field, value: Value, with_default: bool) -> Value {
 pub fn struct_values(owner: &str, schema: &Schema, value: Value) -> Result<Vec<Value>, String> {
     match value {
         Value::Struct(values) if values.len() == schema.fields.len() => Ok(values),
+        other => Err(struct_fields(owner, schema, &other).expect_err("not a struct of the schema")),
+    }
+}
+
+/// The field values of a struct, checked against its schema, without taking them.
+pub fn struct_fields<'a>(owner: &str, schema: &Schema, value: &'a Value) -> Result<&'a [Value], String> {
+    match value {
+        Value::Struct(values) if values.len() == schema.fields.len() => Ok(values),
         Value::Struct(values) => {
             Err(format!("{owner}: the struct has {} values but its schema has {} fields", values.len(), schema.fields.len()))
         }
         other => Err(format!(
             "{owner} needs a struct, but the schema is {} and the value is {}",
             describe_schema(schema),
-            describe(&other)
+            describe(other)
+        )),
+    }
+}
+
+/// The entries of a schemaless map whose keys are all strings, without taking them.
+pub fn schemaless_entries<'a>(owner: &str, side: &str, value: &'a Value) -> Result<&'a [(Value, Value)], String> {
+    match value {
+        Value::Map(entries) if entries.iter().all(|(k, _)| matches!(k, Value::String(_))) => Ok(entries),
+        Value::Map(_) => Err(format!("{owner} needs a schemaless {side} with string keys, but the map has other keys")),
+        other => Err(format!(
+            "{owner} needs the {side} to be a map when it has no schema (or a struct with a schema), but it is {}",
+            describe(other)
         )),
     }
 }
@@ -34,11 +54,7 @@ pub fn struct_values(owner: &str, schema: &Schema, value: Value) -> Result<Vec<V
 pub fn schemaless_map(owner: &str, side: &str, value: Value) -> Result<Vec<(Value, Value)>, String> {
     match value {
         Value::Map(entries) if entries.iter().all(|(k, _)| matches!(k, Value::String(_))) => Ok(entries),
-        Value::Map(_) => Err(format!("{owner} needs a schemaless {side} with string keys, but the map has other keys")),
-        other => Err(format!(
-            "{owner} needs the {side} to be a map when it has no schema (or a struct with a schema), but it is {}",
-            describe(&other)
-        )),
+        other => Err(schemaless_entries(owner, side, &other).expect_err("not a map with string keys")),
     }
 }
 
@@ -81,34 +97,58 @@ pub fn push_field(owner: &str, fields: &mut Vec<Field>, name: &str, schema: Arc<
     Ok(())
 }
 
-/// Derived schemas by input schema. Hosts decode each record's schema afresh, so lookups
-/// compare by value (pointer first); like Kafka's, the cache keeps the 16 most recent. It is
-/// a `RefCell` so that building may borrow the transform that owns it.
-#[derive(Default)]
-pub struct SchemaCache {
-    entries: RefCell<Vec<(Arc<Schema>, Arc<Schema>)>>,
+/// What a transform derives from an input schema (by default the output schema), by input
+/// schema. Lookups compare by pointer first, then by value (a host may send equal schemas
+/// as new objects); like Kafka's, the cache keeps the 16 most recent. It is a `RefCell` so
+/// that deriving may borrow the transform that owns it.
+const CACHE_CAPACITY: usize = 16;
+
+pub struct SchemaCache<D = Arc<Schema>> {
+    entries: RefCell<Vec<(Arc<Schema>, D)>>,
+}
+
+impl<D> Default for SchemaCache<D> {
+    fn default() -> Self {
+        SchemaCache { entries: RefCell::new(Vec::new()) }
+    }
 }
 
 impl SchemaCache {
-    const CAPACITY: usize = 16;
-
     pub fn get_or_build(
         &self,
         input: &Arc<Schema>,
         build: impl FnOnce(&Schema) -> Result<Schema, String>,
     ) -> Result<Arc<Schema>, String> {
+        self.get_or_derive(input, |s| build(s).map(Arc::new))
+    }
+}
+
+impl<D: Clone> SchemaCache<D> {
+    pub fn get_or_derive(&self, input: &Arc<Schema>, derive: impl FnOnce(&Schema) -> Result<D, String>) -> Result<D, String> {
         {
             let mut entries = self.entries.borrow_mut();
-            if let Some(at) = entries.iter().position(|(k, _)| Arc::ptr_eq(k, input) || **k == **input) {
+            // Nearly every record of a task has the schema of the one before.
+            if let Some((k, derived)) = entries.first()
+                && Arc::ptr_eq(k, input)
+            {
+                return Ok(derived.clone());
+            }
+            let at = entries.iter().position(|(k, _)| Arc::ptr_eq(k, input)).or_else(|| {
+                let at = entries.iter().position(|(k, _)| **k == **input)?;
+                // Found by value: from now on the pointer finds it.
+                entries[at].0 = input.clone();
+                Some(at)
+            });
+            if let Some(at) = at {
                 let hit = entries.remove(at);
                 let derived = hit.1.clone();
                 entries.insert(0, hit);
                 return Ok(derived);
             }
         }
-        let derived = Arc::new(build(input)?);
+        let derived = derive(input)?;
         let mut entries = self.entries.borrow_mut();
-        entries.truncate(Self::CAPACITY - 1);
+        entries.truncate(CACHE_CAPACITY - 1);
         entries.insert(0, (input.clone(), derived.clone()));
         Ok(derived)
     }
@@ -184,7 +224,7 @@ mod tests {
         let mut builds = 0;
         let schema = |n: usize| Arc::new(Schema::structure(vec![Field::new(format!("f{n}"), Schema::new(SchemaType::Int8))]));
         for round in 0..2 {
-            for n in 0..SchemaCache::CAPACITY {
+            for n in 0..CACHE_CAPACITY {
                 cache
                     .get_or_build(&schema(n), |s| {
                         builds += 1;
@@ -192,7 +232,7 @@ mod tests {
                     })
                     .unwrap();
             }
-            assert_eq!(builds, SchemaCache::CAPACITY, "round {round}");
+            assert_eq!(builds, CACHE_CAPACITY, "round {round}");
         }
         cache.get_or_build(&schema(99), |s| Ok(s.clone())).unwrap();
         cache
@@ -201,7 +241,7 @@ mod tests {
                 Ok(s.clone())
             })
             .unwrap();
-        assert_eq!(builds, SchemaCache::CAPACITY + 1);
+        assert_eq!(builds, CACHE_CAPACITY + 1);
     }
 
     #[test]

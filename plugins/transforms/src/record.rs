@@ -18,13 +18,6 @@ impl Side {
         }
     }
 
-    pub fn get(self, record: &ConnectRecord) -> Option<&Data> {
-        match self {
-            Side::Key => record.key.as_ref(),
-            Side::Value => record.value.as_ref(),
-        }
-    }
-
     pub fn take(self, record: &mut ConnectRecord) -> Option<Data> {
         match self {
             Side::Key => record.key.take(),

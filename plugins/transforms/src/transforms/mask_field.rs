@@ -6,12 +6,13 @@
 //! schema's scale (Kafka's scale-0 zero fails in the converter).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use wasmconnect_sdk::data::{DATE, TIME, TIMESTAMP};
 use wasmconnect_sdk::{ConnectRecord, ConnectorError, Schema, SchemaType, Transform, Value, decimal};
 
 use crate::config::Keys;
-use crate::fields::{describe, describe_schema, field_value, schemaless_map, struct_values};
+use crate::fields::{SchemaCache, describe, describe_schema, schemaless_map, struct_values};
 use crate::record::{Operand, Side, data, update};
 
 pub struct MaskField {
@@ -20,6 +21,8 @@ pub struct MaskField {
     fields: BTreeSet<String>,
     replacement: Option<String>,
     replace_null_with_default: bool,
+    /// For each struct schema, what each field is when it is one to mask.
+    plans: SchemaCache<Arc<[Option<Kind>]>>,
 }
 
 /// What a masked value is, from its schema or, without one, from the value itself.
@@ -131,24 +134,31 @@ impl MaskField {
             fields: fields.into_iter().collect(),
             replacement: replacement.map(str::to_owned),
             replace_null_with_default: keys.bool_or("replace.null.with.default", true)?,
+            plans: SchemaCache::default(),
         })
     }
 
-    fn masked(&self, name: &str, kind: Kind, what: &str, value: Value) -> Result<Value, String> {
+    /// The masked form of field `name`'s value; `what` describes the field for a message.
+    fn masked(&self, name: &str, kind: Kind, what: impl Fn() -> String, value: Value) -> Result<Value, String> {
         if value == Value::Null {
             return Ok(Value::Null);
         }
         match &self.replacement {
-            None => kind.empty().ok_or_else(|| format!("{}: cannot mask field \"{name}\", which is {what}", self.owner)),
+            None => kind.empty().ok_or_else(|| format!("{}: cannot mask field \"{name}\", which is {}", self.owner, what())),
             Some(replacement) if kind.takes_replacement() => kind.parse(replacement).ok_or_else(|| {
-                format!("{}: the replacement {replacement:?} does not fit field \"{name}\", which is {what}", self.owner)
+                format!("{}: the replacement {replacement:?} does not fit field \"{name}\", which is {}", self.owner, what())
             }),
             Some(_) => Err(format!(
-                "{}: field \"{name}\" is {what}, but only numeric and string fields take a replacement; remove \"replacement\" \
+                "{}: field \"{name}\" is {}, but only numeric and string fields take a replacement; remove \"replacement\" \
                  to mask it with an empty value",
-                self.owner
+                self.owner,
+                what()
             )),
         }
+    }
+
+    fn plan(&self, schema: &Schema) -> Arc<[Option<Kind>]> {
+        schema.fields.iter().map(|f| self.fields.contains(&f.name).then(|| Kind::of_schema(&f.schema))).collect()
     }
 }
 
@@ -162,28 +172,29 @@ impl Transform for MaskField {
                     if let Value::String(name) = key
                         && self.fields.contains(name)
                     {
-                        let kind = Kind::of_value(value);
-                        *value = self.masked(name, kind, describe(value), std::mem::replace(value, Value::Null))?;
+                        let (kind, what) = (Kind::of_value(value), describe(value));
+                        *value = self.masked(name, kind, || what.to_owned(), std::mem::replace(value, Value::Null))?;
                     }
                 }
                 Ok(data(None, Value::Map(entries)))
             }
             Operand::WithSchema(schema, value) => {
-                let values = struct_values(&self.owner, &schema, value)?;
-                let masked = schema
-                    .fields
-                    .iter()
-                    .zip(values)
-                    .map(|(field, value)| {
-                        let value = field_value(field, value, self.replace_null_with_default);
-                        if !self.fields.contains(&field.name) {
-                            return Ok(value);
-                        }
-                        let what = format!("of type {}", describe_schema(&field.schema));
-                        self.masked(&field.name, Kind::of_schema(&field.schema), &what, value)
-                    })
-                    .collect::<Result<_, String>>()?;
-                Ok(data(Some(schema), Value::Struct(masked)))
+                let plan = self.plans.get_or_derive(&schema, |s| Ok(self.plan(s)))?;
+                // The values are masked where they are, in the struct the record brought.
+                let mut values = struct_values(&self.owner, &schema, value)?;
+                for ((field, value), kind) in schema.fields.iter().zip(&mut values).zip(plan.iter()) {
+                    if self.replace_null_with_default
+                        && matches!(value, Value::Null)
+                        && let Some(default) = &field.schema.default
+                    {
+                        *value = default.clone();
+                    }
+                    if let Some(kind) = *kind {
+                        let what = || format!("of type {}", describe_schema(&field.schema));
+                        *value = self.masked(&field.name, kind, what, std::mem::replace(value, Value::Null))?;
+                    }
+                }
+                Ok(data(Some(schema), Value::Struct(values)))
             }
         })
     }

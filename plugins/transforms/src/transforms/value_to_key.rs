@@ -5,14 +5,19 @@ use std::sync::Arc;
 use wasmconnect_sdk::{ConnectRecord, ConnectorError, Data, Schema, Transform, Value};
 
 use crate::config::Keys;
-use crate::fields::{SchemaCache, field_value, map_get, push_field, schemaless_map, struct_values};
-use crate::record::{Operand, Side};
+use crate::fields::{SchemaCache, field_value, map_get, push_field, schemaless_entries, struct_fields};
 
 pub struct ValueToKey {
     owner: String,
     fields: Vec<String>,
     replace_null_with_default: bool,
-    schemas: SchemaCache,
+    keys: SchemaCache<Arc<KeyPlan>>,
+}
+
+/// The key schema for one value schema, and where each of its fields is in the value.
+struct KeyPlan {
+    schema: Arc<Schema>,
+    positions: Vec<usize>,
 }
 
 impl ValueToKey {
@@ -21,54 +26,53 @@ impl ValueToKey {
             owner: keys.owner().to_owned(),
             fields: keys.non_empty_list("fields", "the names of the value fields that make up the key")?,
             replace_null_with_default: keys.bool_or("replace.null.with.default", true)?,
-            schemas: SchemaCache::default(),
+            keys: SchemaCache::default(),
         })
     }
 
-    fn key_schema(&self, value_schema: &Schema) -> Result<Schema, String> {
+    fn key_plan(&self, value_schema: &Schema) -> Result<Arc<KeyPlan>, String> {
         let mut fields = Vec::new();
+        let mut positions = Vec::new();
         for name in &self.fields {
-            let (_, field) = value_schema.field(name).ok_or_else(|| {
+            let (at, field) = value_schema.field(name).ok_or_else(|| {
                 format!("{}: the value has no field \"{name}\" to copy into the key; check \"fields\"", self.owner)
             })?;
             push_field(&self.owner, &mut fields, name, field.schema.clone())?;
+            positions.push(at);
         }
-        Ok(Schema::structure(fields))
+        Ok(Arc::new(KeyPlan { schema: Arc::new(Schema::structure(fields)), positions }))
     }
 }
 
 impl Transform for ValueToKey {
     fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, String> {
-        let value = Side::Value.get(&record).cloned();
-        record.key = match Operand::of(value) {
-            Operand::Null(_) => {
+        // Only the key's fields are copied; the value stays where it is.
+        record.key = match &record.value {
+            None | Some(Data { value: Value::Null, .. }) => {
                 return Err(format!(
                     "{}: the value is null, so there are no fields to make the key from; skip tombstones with the \
                      RecordIsTombstone predicate (negate=true)",
                     self.owner
                 ));
             }
-            Operand::Schemaless(value) => {
-                let entries = schemaless_map(&self.owner, "value", value)?;
+            Some(Data { schema: None, value }) => {
+                let entries = schemaless_entries(&self.owner, "value", value)?;
                 let key = self
                     .fields
                     .iter()
-                    .map(|name| (Value::String(name.clone()), map_get(&entries, name).cloned().unwrap_or(Value::Null)))
+                    .map(|name| (Value::String(name.clone()), map_get(entries, name).cloned().unwrap_or(Value::Null)))
                     .collect();
                 Some(Data::schemaless(Value::Map(key)))
             }
-            Operand::WithSchema(schema, value) => {
-                let key_schema = self.schemas.get_or_build(&schema, |s| self.key_schema(s))?;
-                let values = struct_values(&self.owner, &schema, value)?;
-                let key = self
-                    .fields
+            Some(Data { schema: Some(schema), value }) => {
+                let plan = self.keys.get_or_derive(schema, |s| self.key_plan(s))?;
+                let values = struct_fields(&self.owner, schema, value)?;
+                let key = plan
+                    .positions
                     .iter()
-                    .map(|name| {
-                        let (at, field) = schema.field(name).expect("the key schema was built from these fields");
-                        field_value(field, values[at].clone(), self.replace_null_with_default)
-                    })
+                    .map(|&at| field_value(&schema.fields[at], values[at].clone(), self.replace_null_with_default))
                     .collect();
-                Some(Data { schema: Some(Arc::clone(&key_schema)), value: Value::Struct(key) })
+                Some(Data { schema: Some(plan.schema.clone()), value: Value::Struct(key) })
             }
         };
         Ok(Some(record))

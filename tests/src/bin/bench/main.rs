@@ -2,8 +2,10 @@
 //! the same crates outside wasmconnect, on MariaDB and PostgreSQL. Prints a table and writes
 //! it to bench/RESULTS.md.
 //!
-//! Usage: bench [ROWS] [RESULTS_PATH]  (ROWS defaults to 100000; the transform chain runs
-//! over ten times as many records)
+//! Usage: bench [--results PATH] [ROWS]  (ROWS defaults to 100000; the transform chain runs
+//! over ten times as many records; PATH defaults to bench/RESULTS.md)
+//!        bench --only transforms [RECORDS]  (the chain alone, 1000000 records by default;
+//!        prints its table and writes no file, as it is not a full run)
 
 mod kafka;
 mod transforms;
@@ -33,9 +35,27 @@ struct Measurement {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let rows: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
-    let results_path = args.next().unwrap_or_else(|| "bench/RESULTS.md".into());
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut flag = |name: &str| -> anyhow::Result<Option<String>> {
+        let Some(at) = args.iter().position(|a| a == name) else { return Ok(None) };
+        anyhow::ensure!(at + 1 < args.len(), "{name} needs a value");
+        args.remove(at);
+        Ok(Some(args.remove(at)))
+    };
+    let results_path = flag("--results")?.unwrap_or_else(|| "bench/RESULTS.md".into());
+    let only = flag("--only")?;
+    let count: Option<usize> = args.first().map(|a| a.parse()).transpose()?;
+    match only.as_deref() {
+        None => {}
+        Some("transforms") => {
+            let records = count.unwrap_or(1_000_000);
+            let chain = transforms::run(records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
+            println!("{}", render_chain(records, &chain));
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!("--only {other}: the scenario that runs alone is `transforms`"),
+    }
+    let rows = count.unwrap_or(100_000);
     let db = TestDb::create("bench").await;
     db.exec(USERS_DDL).await;
     fill_users(&db.pool, rows).await?;

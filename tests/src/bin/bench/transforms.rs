@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmconnect::runtime::{OffsetReader, PluginRegistry, Runtime, Step, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
+use wasmconnect::runtime::{NoOffsets, PluginRegistry, Runtime, Step, TaskContext, TaskLimits, TransformRecord, WorkerLimits};
 use wasmconnect_data::{Data, Field, Schema, SchemaType, Value};
-use wasmconnect_sdk::{Config, ConnectRecord};
+use wasmconnect_sdk::Config;
 
 /// Records per call, as a source batch of batch.max.rows=1000 would bring.
 const BATCH: usize = 1000;
@@ -24,14 +24,6 @@ pub struct ChainTimes {
     pub wasm: Duration,
 }
 
-/// Transforms read no offsets.
-struct NoOffsets;
-
-impl OffsetReader for NoOffsets {
-    fn committed(&self, _: &serde_json::Value) -> Option<serde_json::Value> {
-        None
-    }
-}
 
 fn users_batch(first: usize) -> Vec<TransformRecord> {
     let schema = Arc::new(Schema::structure(vec![
@@ -75,10 +67,7 @@ pub fn run(records: usize, plugin_path: &std::path::Path, tokio: tokio::runtime:
     let mut native = Duration::ZERO;
     let mut check = None;
     for b in 0..batches {
-        let batch: Vec<ConnectRecord> = users_batch(b * BATCH)
-            .into_iter()
-            .map(|r| ConnectRecord { topic: r.topic, kafka_partition: None, kafka_offset: None, key: r.key, value: r.value, timestamp: None, headers: r.headers })
-            .collect();
+        let batch = users_batch(b * BATCH);
         let started = Instant::now();
         let mut out = Vec::with_capacity(batch.len());
         for mut record in batch {
