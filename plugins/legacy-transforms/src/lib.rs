@@ -29,6 +29,7 @@ wit_bindgen::generate!({
         "wasmconnect:connector/config@1.1.0": wasmconnect_sdk::wit::config,
         "wasmconnect:connector/offsets@1.1.0": wasmconnect_sdk::wit::offsets,
         "wasmconnect:connector/sql@1.1.0": wasmconnect_sdk::wit::sql,
+        "wasmconnect:connector/progress@1.1.0": wasmconnect_sdk::wit::progress,
     },
 });
 
