@@ -11,14 +11,17 @@
 //! And a graceful stop (SIGTERM) commits what the tasks finished, so a restart repeats nothing
 //! even without exactly once.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 
-const WAIT: Duration = Duration::from_secs(120);
+use common::{eventually, free_port, get};
+
 
 struct Worker {
     child: Child,
@@ -82,26 +85,8 @@ impl Dice {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
-async fn get(http: &reqwest::Client, url: &str) -> Option<Value> {
-    let response = http.get(url).send().await.ok()?;
-    response.status().is_success().then_some(())?;
-    response.json().await.ok()
-}
 
 /// Waits until the (restarted) worker answers and its `connectors` run, a task each.
 async fn running(http: &reqwest::Client, worker: &Worker, connectors: usize) {

@@ -3,15 +3,17 @@
 //! its tasks over with no row lost; when it comes back the work spreads again; and a restart
 //! of every worker brings every connector and offset back from the internal topics.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 use wasmconnect_log::test_broker::Tansu;
 
-const WAIT: Duration = Duration::from_secs(120);
+use common::{eventually, free_port, get};
+
 const TABLES: [&str; 3] = ["t1", "t2", "t3"];
 
 struct Worker {
@@ -71,28 +73,8 @@ impl Drop for Worker {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
-async fn get(http: &reqwest::Client, url: &str) -> Option<Value> {
-    let response = http.get(url).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    response.json().await.ok()
-}
 
 /// Creates a connector through `worker`, retrying while the group rebalances (409).
 async fn create(http: &reqwest::Client, worker: &Worker, connector: Value) {

@@ -432,9 +432,9 @@ fn scalar_as_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
 mod tests {
     use super::*;
 
-    /// Components as the runtime would see them: `world.wasm` is not a component, and
-    /// `described.wasm` exports the manifest of a source; every other one is a 1.0 plugin
-    /// of every world.
+    /// Components as the runtime would see them: `garbage.wasm` is not a component,
+    /// `described.wasm` exports the manifest of a source, `sinkonly.wasm` is a sink whatever
+    /// its manifest says; every other one is a 1.0 plugin of every world.
     struct Components;
 
     impl Inspect for Components {
