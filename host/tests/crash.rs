@@ -13,66 +13,33 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsString;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 
-use common::{eventually, free_port, get};
+use common::{Worker, eventually, free_port, get, plugin_path};
 
-
-struct Worker {
-    child: Child,
-    port: u16,
-}
-
-impl Worker {
-    /// `wasmconnect standalone` on the embedded log in `data`, its sinks committing their
-    /// group's positions every `flush_ms`.
-    fn start(data: &Path, port: u16, flush_ms: u32) -> Worker {
-        let plugins = PathBuf::from(std::env::var_os("WASMCONNECT_TEST_PLUGIN_PATH").expect("run the tests with `cargo xtask test`"));
-        let properties = data.with_extension("properties");
-        std::fs::write(&properties, format!("offset.flush.interval.ms={flush_ms}\n")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_wasmconnect"))
-            .arg("standalone")
-            .arg(&properties)
-            .args(["--rest-host", "127.0.0.1", "--rest-port", &port.to_string()])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--plugin-path")
-            .arg(&plugins)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Worker { child, port }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// SIGKILL: no final commit, no flush, no goodbye.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// SIGTERM, as a service manager stops a worker; returns once it has exited.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(sent.success(), "kill -TERM failed");
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `wasmconnect standalone` on the embedded log in `data`, its sinks committing their
+/// group's positions every `flush_ms`.
+fn standalone(data: &Path, port: u16, flush_ms: u32) -> Worker {
+    let properties = data.with_extension("properties");
+    std::fs::write(&properties, format!("offset.flush.interval.ms={flush_ms}\n")).unwrap();
+    let args: [OsString; 10] = [
+        "standalone".into(),
+        properties.into(),
+        "--rest-host".into(),
+        "127.0.0.1".into(),
+        "--rest-port".into(),
+        port.to_string().into(),
+        "--data-dir".into(),
+        data.into(),
+        "--plugin-path".into(),
+        plugin_path().into(),
+    ];
+    Worker::spawn(port, args)
 }
 
 /// A small deterministic generator (64-bit LCG), so a failing run can be replayed by its seed.
@@ -160,7 +127,7 @@ async fn every_row_arrives_once_through_sigkills() {
     let http = reqwest::Client::new();
     // Sinks commit their group's position every second, so a kill usually falls between a
     // sink's database commit and the commit of its position: the case exactly once is about.
-    let mut worker = Worker::start(&data, port, 1000);
+    let mut worker = standalone(&data, port, 1000);
     let url = format!("jdbc:mysql://127.0.0.1:3306/{name}");
     for connector in [source(&url), sink(&url, "sink-exactly-once", "users_exactly_once", true), sink(&url, "sink-at-least-once", "users_at_least_once", false)] {
         create(&http, &worker, &connector).await;
@@ -175,7 +142,7 @@ async fn every_row_arrives_once_through_sigkills() {
         inserted += rows as i64;
         tokio::time::sleep(Duration::from_millis(100 + dice.below(1200))).await;
         worker.kill();
-        worker = Worker::start(&data, port, 1000);
+        worker = standalone(&data, port, 1000);
         running(&http, &worker, 3).await;
         eprintln!("kill {} of {kills} done, {inserted} rows so far", kill + 1);
     }
@@ -222,7 +189,7 @@ async fn sigterm_commits_what_was_written_so_a_restart_repeats_nothing() {
     let data = dir.path().join("data");
     let port = free_port();
     let http = reqwest::Client::new();
-    let worker = Worker::start(&data, port, 60_000);
+    let worker = standalone(&data, port, 60_000);
     let url = format!("jdbc:mysql://127.0.0.1:3306/{name}");
     create(&http, &worker, &source(&url)).await;
     create(&http, &worker, &sink(&url, "sink", "users_copy", false)).await;
@@ -232,7 +199,7 @@ async fn sigterm_commits_what_was_written_so_a_restart_repeats_nothing() {
 
     let exit = worker.terminate();
     assert!(exit.success(), "a graceful stop exits cleanly: {exit}");
-    let worker = Worker::start(&data, port, 60_000);
+    let worker = standalone(&data, port, 60_000);
     running(&http, &worker, 2).await;
     insert_users(&db, 30).await;
     eventually("80 rows in the sink", || async { (counts(&db, "users_copy").await?.1 == 80).then_some(()) }).await;

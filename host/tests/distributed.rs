@@ -5,72 +5,40 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsString;
+use std::path::Path;
 
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 use wasmconnect_log::test_broker::Tansu;
 
-use common::{eventually, free_port, get};
+use common::{Worker, eventually, free_port, get, plugin_path};
 
 const TABLES: [&str; 3] = ["t1", "t2", "t3"];
 
-struct Worker {
-    child: Child,
-    port: u16,
+/// `wasmconnect distributed` with a Kafka Connect worker properties file.
+fn distributed(dir: &Path, port: u16, broker: &Tansu, group: &str) -> Worker {
+    let plugins = plugin_path();
+    let properties = dir.join(format!("worker-{port}.properties"));
+    std::fs::write(
+        &properties,
+        format!(
+            "bootstrap.servers={}\ngroup.id={group}\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n\
+             offset.storage.partitions=5\nstatus.storage.partitions=3\n\
+             session.timeout.ms=6000\nheartbeat.interval.ms=1000\n",
+            broker.bootstrap_servers(),
+            plugins.display()
+        ),
+    )
+    .unwrap();
+    // The compiled plugins are cached beside the test plugins, shared with other tests.
+    let args: [OsString; 6] =
+        ["distributed".into(), properties.into(), "--rest-host".into(), "127.0.0.1".into(), "--data-dir".into(), plugins.into()];
+    Worker::spawn(port, args)
 }
 
-impl Worker {
-    /// `wasmconnect distributed` with a Kafka Connect worker properties file.
-    fn start(dir: &Path, port: u16, broker: &Tansu, group: &str) -> Worker {
-        let plugins = PathBuf::from(std::env::var_os("WASMCONNECT_TEST_PLUGIN_PATH").expect("run the tests with `cargo xtask test`"));
-        let properties = dir.join(format!("worker-{port}.properties"));
-        std::fs::write(
-            &properties,
-            format!(
-                "bootstrap.servers={}\ngroup.id={group}\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n\
-                 offset.storage.partitions=5\nstatus.storage.partitions=3\n\
-                 session.timeout.ms=6000\nheartbeat.interval.ms=1000\n",
-                broker.bootstrap_servers(),
-                plugins.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_wasmconnect"))
-            .arg("distributed")
-            .arg(&properties)
-            .args(["--rest-host", "127.0.0.1"])
-            // The compiled plugins are cached beside the test plugins, shared with other tests.
-            .arg("--data-dir")
-            .arg(&plugins)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Worker { child, port }
-    }
-
-    fn id(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// SIGKILL: no goodbye to the group, no final commit.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn worker_id(worker: &Worker) -> String {
+    format!("127.0.0.1:{}", worker.port)
 }
 
 
@@ -153,8 +121,8 @@ async fn two_workers_share_the_connectors_and_take_over_from_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let group = format!("wasmconnect-test-{}", std::process::id());
     let (port_a, port_b) = (free_port(), free_port());
-    let a = Worker::start(dir.path(), port_a, &broker, &group);
-    let b = Worker::start(dir.path(), port_b, &broker, &group);
+    let a = distributed(dir.path(), port_a, &broker, &group);
+    let b = distributed(dir.path(), port_b, &broker, &group);
     let http = reqwest::Client::new();
 
     let url = format!("jdbc:mysql://127.0.0.1:3306/{name}");
@@ -173,7 +141,7 @@ async fn two_workers_share_the_connectors_and_take_over_from_each_other() {
     }
 
     let ids = placement(&http, &a, 6).await;
-    assert!(ids.contains(&a.id()) && ids.contains(&b.id()), "both workers run connectors or tasks: {ids:?}");
+    assert!(ids.contains(&worker_id(&a)) && ids.contains(&worker_id(&b)), "both workers run connectors or tasks: {ids:?}");
     assert_eq!(get(&http, &b.url("/connectors")).await.unwrap().as_array().unwrap().len(), 6, "every worker answers for all");
     insert_rows(&db, 1, 5).await;
     sink_tables_hold(&db, 5).await;
@@ -183,13 +151,13 @@ async fn two_workers_share_the_connectors_and_take_over_from_each_other() {
     insert_rows(&db, 6, 10).await;
     sink_tables_hold(&db, 10).await;
     let ids = placement(&http, &a, 6).await;
-    assert!(ids.iter().all(|id| *id == a.id()), "everything runs on A: {ids:?}");
+    assert!(ids.iter().all(|id| *id == worker_id(&a)), "everything runs on A: {ids:?}");
 
     // B comes back: the work spreads again.
-    let b = Worker::start(dir.path(), port_b, &broker, &group);
+    let b = distributed(dir.path(), port_b, &broker, &group);
     eventually("B to run something again", || async {
         let ids = placement(&http, &a, 6).await;
-        ids.contains(&b.id()).then_some(())
+        ids.contains(&worker_id(&b)).then_some(())
     })
     .await;
     insert_rows(&db, 11, 15).await;
@@ -198,8 +166,8 @@ async fn two_workers_share_the_connectors_and_take_over_from_each_other() {
     // Both die; both come back with everything from the internal topics.
     a.kill();
     b.kill();
-    let a = Worker::start(dir.path(), port_a, &broker, &group);
-    let _b = Worker::start(dir.path(), port_b, &broker, &group);
+    let a = distributed(dir.path(), port_a, &broker, &group);
+    let _b = distributed(dir.path(), port_b, &broker, &group);
     placement(&http, &a, 6).await;
     insert_rows(&db, 16, 20).await;
     sink_tables_hold(&db, 20).await;
