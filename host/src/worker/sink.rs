@@ -251,17 +251,18 @@ impl SinkTask<'_> {
 
     fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, String> {
         let topic = &record.topic;
-        let at = format!("topic {topic} partition {} offset {}", record.partition, record.offset);
+        // Only a failure needs the position as text; formatting it for every record costs.
+        let at = || format!("topic {topic} partition {} offset {}", record.partition, record.offset);
         let key = self
             .converters
             .key
             .to_connect_data(topic, record.key.as_deref())
-            .map_err(|e| format!("cannot convert the key of the record at {at}: {e}"))?;
+            .map_err(|e| format!("cannot convert the key of the record at {}: {e}", at()))?;
         let value = self
             .converters
             .value
             .to_connect_data(topic, record.value.as_deref())
-            .map_err(|e| format!("cannot convert the value of the record at {at}: {e}"))?;
+            .map_err(|e| format!("cannot convert the value of the record at {}: {e}", at()))?;
         let some = |d: wasmconnect_data::Data| (d.schema.is_some() || d.value != wasmconnect_data::Value::Null).then_some(d);
         Ok(SinkRecord {
             topic: topic.clone(),

@@ -281,10 +281,10 @@ async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement
     let started = Instant::now();
     let (status, body) = api.post("/connectors", &config).await;
     anyhow::ensure!(status == 201, "creating the sink failed: {body}");
-    while db.count("bench_in").await.unwrap_or(0) < rows as i64 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_sink(&api, "my-sink-connect", rows).await?;
     let mariadb = Measurement { scenario: "sink: JSON envelopes → MariaDB multi-row INSERT", rows, baseline, wasmconnect: started.elapsed() };
+    let written = db.count("bench_in").await.unwrap_or(0);
+    anyhow::ensure!(written == rows as i64, "the MariaDB sink committed {rows} records but its table holds {written} rows");
 
     let pg_db = PgDb::create("bench").await;
     let pg_pool = pg_db.pool.clone();
@@ -297,13 +297,38 @@ async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement
     let started = Instant::now();
     let (status, body) = api.post("/connectors", &jdbc_sink("pg-sink", &pg, settings)).await;
     anyhow::ensure!(status == 201, "creating the PostgreSQL sink failed: {body}");
-    while pg.count("bench_in").await.unwrap_or(0) < rows as i64 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_sink(&api, "pg-sink", rows).await?;
     let postgres = Measurement { scenario: "sink: JSON envelopes → PostgreSQL (baseline: binary COPY)", rows, baseline, wasmconnect: started.elapsed() };
+    let written = pg.count("bench_in").await.unwrap_or(0);
+    anyhow::ensure!(written == rows as i64, "the PostgreSQL sink committed {rows} records but its table holds {written} rows");
     worker.shutdown().await?;
     pg.drop_database().await;
     Ok([mariadb, postgres])
+}
+
+/// Waits until the sink has committed the position after the last of `rows` records of
+/// `bench_in`. It commits only after the batch's transaction did, so the rows are in the
+/// table by then. Asking the worker, not the database: a `COUNT(*)` every few milliseconds
+/// would scan the growing table and slow the very writes being measured.
+async fn wait_for_sink(api: &Api, connector: &str, rows: usize) -> anyhow::Result<()> {
+    loop {
+        let (status, body) = api.get(&format!("/connectors/{connector}/offsets")).await;
+        anyhow::ensure!(status == 200, "reading the offsets of {connector} failed: {body}");
+        let committed = body["offsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["partition"]["kafka_topic"] == "bench_in")
+            .filter_map(|entry| entry["offset"]["kafka_offset"].as_i64())
+            .max()
+            .unwrap_or(0);
+        if committed >= rows as i64 {
+            return Ok(());
+        }
+        let (state, trace) = wasmconnect_e2e::task_state(api, connector).await;
+        anyhow::ensure!(state != "FAILED", "{connector} failed: {trace}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn render(rows: &[Measurement]) -> String {
