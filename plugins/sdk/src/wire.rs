@@ -15,6 +15,9 @@ pub struct SourceBatch {
     interner: Interner,
     records: Vec<wit::SourceRecord>,
     wait_ms: u32,
+    /// The last source partition and its JSON text: a batch's records mostly share one, and
+    /// writing it out anew for each record would cost more than comparing it.
+    last_partition: Option<(serde_json::Value, String)>,
 }
 
 impl SourceBatch {
@@ -23,10 +26,18 @@ impl SourceBatch {
     }
 
     pub fn push(&mut self, record: SourceRecord) {
-        let key = record.key.as_ref().map(|d| self.interner.encode(d));
-        let value = record.value.as_ref().map(|d| self.interner.encode(d));
+        let key = record.key.map(|d| self.interner.encode_owned(d));
+        let value = record.value.map(|d| self.interner.encode_owned(d));
+        let source_partition = match &self.last_partition {
+            Some((last, text)) if *last == record.source_partition => text.clone(),
+            _ => {
+                let text = record.source_partition.to_string();
+                self.last_partition = Some((record.source_partition, text.clone()));
+                text
+            }
+        };
         self.records.push(wit::SourceRecord {
-            source_partition: record.source_partition.to_string(),
+            source_partition,
             source_offset: record.source_offset.to_string(),
             topic: record.topic,
             kafka_partition: record.kafka_partition,
@@ -98,6 +109,18 @@ impl Interner {
         wit::Data { schema, nodes }
     }
 
+    /// As `encode`, moving the value's strings and bytes instead of copying them.
+    fn encode_owned(&mut self, data: Data) -> wit::Data {
+        let schema = data.schema.as_ref().map(|s| self.intern(s));
+        // A struct of plain fields, the usual row, takes one node per field after its own.
+        let mut nodes = Vec::with_capacity(match &data.value {
+            Value::Struct(fields) => fields.len() + 1,
+            _ => 1,
+        });
+        push_owned_value(data.value, &mut nodes);
+        wit::Data { schema, nodes }
+    }
+
     fn encode_headers(&mut self, headers: &[(String, Data)]) -> Vec<wit::Header> {
         headers.iter().map(|(key, value)| wit::Header { key: key.clone(), value: self.encode(value) }).collect()
     }
@@ -122,6 +145,36 @@ fn push_value(value: &Value, nodes: &mut Vec<wit::ValueNode>) -> u32 {
         Value::Map(entries) => wit::ValueNode::Map(entries.iter().map(|(k, v)| (push_value(k, nodes), push_value(v, nodes))).collect()),
     };
     nodes[index] = node;
+    index as u32
+}
+
+fn push_owned_value(value: Value, nodes: &mut Vec<wit::ValueNode>) -> u32 {
+    let index = nodes.len();
+    let node = match value {
+        Value::String(v) => wit::ValueNode::String(v),
+        Value::Bytes(v) => wit::ValueNode::Bytes(v),
+        Value::Array(items) => {
+            nodes.push(wit::ValueNode::Null);
+            wit::ValueNode::Array(items.into_iter().map(|v| push_owned_value(v, nodes)).collect())
+        }
+        Value::Struct(items) => {
+            nodes.push(wit::ValueNode::Null);
+            wit::ValueNode::Struct(items.into_iter().map(|v| push_owned_value(v, nodes)).collect())
+        }
+        Value::Map(entries) => {
+            nodes.push(wit::ValueNode::Null);
+            wit::ValueNode::Map(entries.into_iter().map(|(k, v)| (push_owned_value(k, nodes), push_owned_value(v, nodes))).collect())
+        }
+        scalar => {
+            push_value(&scalar, nodes);
+            return index as u32;
+        }
+    };
+    if index == nodes.len() {
+        nodes.push(node);
+    } else {
+        nodes[index] = node;
+    }
     index as u32
 }
 
@@ -313,6 +366,24 @@ fn from_wit_type(t: wit::SchemaType) -> SchemaType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_record_keeps_its_own_source_partition() {
+        let mut batch = SourceBatch::new();
+        for table in ["a", "a", "b", "a"] {
+            batch.push(SourceRecord {
+                source_partition: serde_json::json!({"table": table}),
+                source_offset: serde_json::json!({}),
+                topic: "t".into(),
+                kafka_partition: None,
+                key: None,
+                value: None,
+                timestamp: None,
+            });
+        }
+        let partitions: Vec<String> = batch.into_wit().records.into_iter().map(|r| r.source_partition).collect();
+        assert_eq!(partitions, [r#"{"table":"a"}"#, r#"{"table":"a"}"#, r#"{"table":"b"}"#, r#"{"table":"a"}"#]);
+    }
 
     #[test]
     fn a_source_batch_decodes_as_the_same_records_with_schemas_sent_once() {

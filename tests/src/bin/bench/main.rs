@@ -6,6 +6,8 @@
 //! over ten times as many records; PATH defaults to bench/RESULTS.md)
 //!        bench --only transforms [RECORDS]  (the chain alone, 1000000 records by default;
 //!        prints its table and writes no file, as it is not a full run)
+//!        bench --only source [ROWS]  (MariaDB → embedded log alone, likewise)
+//!        bench --only sinks [ROWS]  (the MariaDB and PostgreSQL sinks alone, likewise)
 
 mod kafka;
 mod transforms;
@@ -53,7 +55,27 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", render_chain(records, &chain));
             return Ok(());
         }
-        Some(other) => anyhow::bail!("--only {other}: the scenario that runs alone is `transforms`"),
+        Some("source") => {
+            let rows = count.unwrap_or(100_000);
+            let db = TestDb::create("bench").await;
+            db.exec(USERS_DDL).await;
+            fill_users(&db.pool, rows).await?;
+            let source = source_scenario(&db, rows).await?;
+            db.drop_database().await;
+            println!("{}", render(&[source]));
+            return Ok(());
+        }
+        Some("sinks") => {
+            let rows = count.unwrap_or(100_000);
+            let db = TestDb::create("bench").await;
+            db.exec(USERS_DDL).await;
+            fill_users(&db.pool, rows).await?;
+            let sinks = sink_scenarios(&db, rows).await?;
+            db.drop_database().await;
+            println!("{}", render(&sinks));
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!("--only {other}: the scenarios that run alone are `transforms`, `source` and `sinks`"),
     }
     let rows = count.unwrap_or(100_000);
     let db = TestDb::create("bench").await;
