@@ -99,7 +99,7 @@ impl DeadLetters {
         if self.context_headers {
             let mut add = |name: &str, value: String| headers.push((format!("__connect.errors.{name}"), Some(value.into_bytes())));
             for (name, value) in context {
-                add(*name, value.clone());
+                add(name, value.clone());
             }
             add("connector.name", connector.to_owned());
             add("task.id", task.to_string());

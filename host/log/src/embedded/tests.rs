@@ -112,7 +112,7 @@ fn a_torn_tail_is_truncated_on_open_and_appends_continue() {
 
     let log = open(dir.path());
     assert_eq!(values(&log, "t", 0), vec!["kept"]);
-    let cut = &log.recovered()[..];
+    let cut = log.recovered();
     assert_eq!(cut.len(), 1, "{cut:?}");
     assert_eq!((cut[0].topic.as_str(), cut[0].partition, cut[0].offset, cut[0].reason.as_str()), ("t", 0, 1, "a torn batch"));
     assert_eq!(cut[0].bytes, len - 3 - std::fs::metadata(&segment).unwrap().len());
