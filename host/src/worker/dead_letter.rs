@@ -74,7 +74,7 @@ impl DeadLetters {
     /// The settings as stored; they were checked by `validate` when the connector was created.
     pub fn from_config(config: &BTreeMap<String, String>) -> DeadLetters {
         DeadLetters {
-            tolerate_all: config.get(TOLERANCE_KEY).is_some_and(|t| t.trim() == "all"),
+            tolerate_all: config.get(TOLERANCE_KEY).is_some_and(|t| t.trim().eq_ignore_ascii_case("all")),
             topic: config.get(TOPIC_KEY).map(|t| t.trim()).filter(|t| !t.is_empty()).map(str::to_owned),
             context_headers: config.get(CONTEXT_HEADERS_KEY).is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         }
@@ -185,7 +185,8 @@ impl SourceErrors {
 /// dead-letter topic may not be one of them, or a bad record would come back for ever.
 pub fn validate(config: &BTreeMap<String, String>) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
-    if let Some(v) = config.get(TOLERANCE_KEY).filter(|v| !matches!(v.trim(), "none" | "all")) {
+    // Case-insensitive, as Kafka Connect's validator.
+    if let Some(v) = config.get(TOLERANCE_KEY).filter(|v| !["none", "all"].iter().any(|t| v.trim().eq_ignore_ascii_case(t))) {
         problems.push(problem(TOLERANCE_KEY, format!("must be none (fail the task on a bad record) or all (skip it), not {v:?}")));
     }
     if let Some(v) = config.get(CONTEXT_HEADERS_KEY).filter(|v| !(v.trim().eq_ignore_ascii_case("true") || v.trim().eq_ignore_ascii_case("false"))) {
@@ -252,6 +253,7 @@ mod tests {
         assert_eq!(keys, [TOLERANCE_KEY, CONTEXT_HEADERS_KEY, TOPIC_KEY]);
         let looping = validate(&config(&[(TOPIC_KEY, "a"), ("topics", "b, a")]));
         assert!(looping[0].message.contains("may not read its own dead-letter queue"), "{looping:?}");
-        assert_eq!(validate(&config(&[(TOLERANCE_KEY, "all"), (TOPIC_KEY, "dlq"), (CONTEXT_HEADERS_KEY, "TRUE")])), vec![]);
+        assert_eq!(validate(&config(&[(TOLERANCE_KEY, "ALL"), (TOPIC_KEY, "dlq"), (CONTEXT_HEADERS_KEY, "TRUE")])), vec![]);
+        assert!(DeadLetters::from_config(&config(&[(TOLERANCE_KEY, "All")])).tolerates_all());
     }
 }
