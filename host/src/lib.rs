@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod herder;
+pub mod log_flush;
 pub mod loggers;
 pub mod metrics;
 pub mod rest;

@@ -30,6 +30,12 @@ pub struct CallLabels {
 
 type Counters = Family<TaskLabels, Counter>;
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    pub topic: String,
+    pub partition: i32,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub source_record_poll: Counters,
@@ -49,6 +55,9 @@ pub struct Metrics {
     pub transform_dropped: Counters,
     /// What a source plugin reports it has still to read (`progress.report-remaining`).
     pub source_record_remaining: Family<TaskLabels, Gauge>,
+    /// What opening the embedded log cut off the end of a partition.
+    pub log_recovery_truncations: Family<PartitionLabels, Counter>,
+    pub log_recovery_truncated_bytes: Family<PartitionLabels, Counter>,
 }
 
 fn seconds_histogram() -> Histogram {
@@ -80,6 +89,8 @@ impl Default for Metrics {
             plugin_interruptions: Family::default(),
             plugin_memory: Family::default(),
             source_record_remaining: Family::default(),
+            log_recovery_truncations: Family::default(),
+            log_recovery_truncated_bytes: Family::default(),
         };
         metrics.register();
         metrics
@@ -113,6 +124,19 @@ impl Metrics {
             self.plugin_interruptions.clone(),
         );
         r.register("wasm_memory_bytes", "Linear memory of the task's plugin instance", self.plugin_memory.clone());
+        r.register(
+            "log_recovery_truncations",
+            "Partitions of the embedded log whose end was cut off when it was opened: a torn write, a CRC mismatch, an uncommitted append",
+            self.log_recovery_truncations.clone(),
+        );
+        r.register("log_recovery_truncated_bytes", "Bytes cut off the ends of the embedded log's partitions when it was opened", self.log_recovery_truncated_bytes.clone());
+    }
+
+    /// Counts what opening the embedded log cut off one partition.
+    pub fn log_recovered(&self, cut: &wasmconnect_log::Truncation) {
+        let labels = PartitionLabels { topic: cut.topic.clone(), partition: cut.partition };
+        self.log_recovery_truncations.get_or_create(&labels).inc();
+        self.log_recovery_truncated_bytes.get_or_create(&labels).inc_by(cut.bytes);
     }
 
     /// A task's (records read, records written) so far, if it has done anything: for a
@@ -218,8 +242,10 @@ impl TaskMetrics {
         self.inc(&self.metrics.task_error_record_errors, records);
     }
 
-    pub fn dead_lettered(&self) {
-        self.inc(&self.metrics.deadletterqueue_produce_requests, 1);
+    pub fn dead_lettered(&self, records: usize) {
+        if records > 0 {
+            self.inc(&self.metrics.deadletterqueue_produce_requests, records);
+        }
     }
 
     pub fn dropped(&self, records: usize) {

@@ -125,6 +125,8 @@ struct Storage {
     log: Arc<dyn TopicLog>,
     group_offsets: Arc<dyn GroupOffsets>,
     topics: InternalTopics,
+    /// What opening the embedded log cut off (torn writes, CRC mismatches), for the metrics.
+    recovered: Vec<wasmconnect_log::Truncation>,
 }
 
 impl Storage {
@@ -132,15 +134,19 @@ impl Storage {
     fn open(config: &StandaloneConfig) -> anyhow::Result<Storage> {
         match &config.backend {
             Backend::Embedded => {
-                let log: Arc<dyn TopicLog> = Arc::new(
-                    EmbeddedLog::open(&config.data_dir.join("topics"), EmbeddedOptions::default())
+                let fsync = crate::log_flush::policy(&config.worker_config)?;
+                let embedded = Arc::new(
+                    EmbeddedLog::open(&config.data_dir.join("topics"), EmbeddedOptions { fsync, ..EmbeddedOptions::default() })
                         .with_context(|| format!("cannot open the topic log in {}", config.data_dir.display()))?,
                 );
+                EmbeddedLog::start_flusher(&embedded).context("cannot start the topic log's flusher thread")?;
+                let recovered = embedded.recovered().to_vec();
+                let log: Arc<dyn TopicLog> = embedded;
                 let topics = InternalTopics::default();
                 for topic in [&topics.config, &topics.offsets, &topics.status] {
                     log.create_topic(&topic.name, TopicConfig { partitions: topic.partitions, compacted: true })?;
                 }
-                Ok(Storage { group_offsets: Arc::new(LogGroupOffsets::load(log.clone())?), log, topics })
+                Ok(Storage { group_offsets: Arc::new(LogGroupOffsets::load(log.clone())?), log, topics, recovered })
             }
             Backend::Kafka(kafka) => {
                 let log = Arc::new(KafkaLog::connect(kafka.options.clone())?);
@@ -158,7 +164,7 @@ impl Storage {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Ok(Storage { group_offsets: Arc::new(KafkaGroupOffsets(log.clone())), log, topics: kafka.topics.clone() })
+                Ok(Storage { group_offsets: Arc::new(KafkaGroupOffsets(log.clone())), log, topics: kafka.topics.clone(), recovered: Vec::new() })
             }
         }
     }
@@ -318,7 +324,11 @@ fn config_sealer(data_dir: &Path, backend: &Backend, worker: &BTreeMap<String, S
 }
 
 fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtime::Handle) -> anyhow::Result<Started> {
-    let Storage { log, group_offsets, topics } = Storage::open(&config)?;
+    let Storage { log, group_offsets, topics, recovered } = Storage::open(&config)?;
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    for cut in &recovered {
+        metrics.log_recovered(cut);
+    }
     let backend = config.backend.clone();
     let group_settings: BTreeMap<String, String> = ["session.timeout.ms", "heartbeat.interval.ms", "rebalance.timeout.ms"]
         .into_iter()
@@ -341,8 +351,9 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         runtime,
         tokio,
         graceful_timeout: crate::worker::graceful_timeout(&config.worker_config).map_err(anyhow::Error::msg)?,
+        offset_flush_timeout: crate::worker::offset_flush_timeout(&config.worker_config).map_err(anyhow::Error::msg)?,
         worker_config: config.worker_config,
-        metrics: Arc::new(crate::metrics::Metrics::default()),
+        metrics,
         tenants: config.tenants,
         kafka: match &backend {
             Backend::Kafka(kafka) => Some(kafka.options.clone()),

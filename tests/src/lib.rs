@@ -48,10 +48,21 @@ pub fn worker_config(data_dir: &Path) -> StandaloneConfig {
 /// `bootstrap_servers`, with `topics` as its internal topics; `request_timeout` bounds each
 /// metadata, admin and read request.
 pub async fn start_kafka_worker(data_dir: &Path, bootstrap_servers: String, topics: InternalTopics, request_timeout: Duration) -> Standalone {
+    start_kafka_worker_with(data_dir, bootstrap_servers, topics, request_timeout, Default::default()).await
+}
+
+/// As `start_kafka_worker`, with worker config properties (`offset.flush.timeout.ms`, ...).
+pub async fn start_kafka_worker_with(
+    data_dir: &Path,
+    bootstrap_servers: String,
+    topics: InternalTopics,
+    request_timeout: Duration,
+    properties: std::collections::BTreeMap<String, String>,
+) -> Standalone {
     let mut options = wasmconnect_log::KafkaOptions::new(bootstrap_servers);
     options.request_timeout = request_timeout;
     let backend = Backend::Kafka(KafkaBackend { options, topics, group_id: "connect-cluster".into() });
-    start_worker_with(StandaloneConfig { backend, ..worker_config(data_dir) }).await
+    start_worker_with(StandaloneConfig { backend, worker_config: properties, ..worker_config(data_dir) }).await
 }
 
 pub async fn start_worker_with(config: StandaloneConfig) -> Standalone {

@@ -12,7 +12,7 @@ pub mod test_broker;
 
 use std::time::Duration;
 
-pub use embedded::{EmbeddedLog, EmbeddedOptions, FsyncPolicy};
+pub use embedded::{EmbeddedLog, EmbeddedOptions, FsyncPolicy, Truncation};
 pub use kafka::{KafkaLog, KafkaOptions};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,19 +86,34 @@ impl LogError {
 }
 
 /// An append under way: `wait` gives the (partition, offset) of each record once the log
-/// has them.
-pub struct Sent(Box<dyn FnOnce() -> Positions + Send>);
+/// has them; `settled_within` waits a bounded time for that moment without taking them.
+pub struct Sent {
+    wait: Box<dyn FnOnce() -> Positions + Send>,
+    settled_within: Box<dyn Fn(Duration) -> bool + Send>,
+}
 
 /// The (partition, offset) of each appended record, in order.
 pub type Positions = Result<Vec<(i32, i64)>, LogError>;
 
 impl Sent {
+    /// An append that is done already: `wait` returns at once.
     pub fn new(wait: impl FnOnce() -> Positions + Send + 'static) -> Sent {
-        Sent(Box::new(wait))
+        Sent::pending(wait, |_| true)
+    }
+
+    /// An append whose outcome `settled_within(limit)` waits up to `limit` for.
+    pub fn pending(wait: impl FnOnce() -> Positions + Send + 'static, settled_within: impl Fn(Duration) -> bool + Send + 'static) -> Sent {
+        Sent { wait: Box::new(wait), settled_within: Box::new(settled_within) }
     }
 
     pub fn wait(self) -> Positions {
-        (self.0)()
+        (self.wait)()
+    }
+
+    /// Whether the outcome (success or failure) is known within `limit`; `wait` then
+    /// returns without blocking.
+    pub fn settled_within(&self, limit: Duration) -> bool {
+        (self.settled_within)(limit)
     }
 }
 

@@ -34,6 +34,11 @@ const RULES: &[(&[&str], &str)] = &[
          the worker. The task retries on its own; errors.retry.timeout bounds how long.",
     ),
     (
+        &["No space left on device", "File too large", "Disk quota exceeded"],
+        "The worker's data directory is out of space (or over a file-size or quota limit): nothing of the batch that \
+         failed was written or committed. Free space, then restart the task.",
+    ),
+    (
         &["cannot convert the"],
         "A record's key or value does not fit the connector's converter: fix the data or key.converter/value.converter \
          (and their schemas.enable), then restart the task.",
@@ -93,6 +98,12 @@ mod tests {
         assert_eq!(hint("the topic log is full"), None);
         let stopped = format!("{RECORD_STOPPED}\ncannot convert the value of the record at topic t partition 0 offset 1: not JSON");
         assert_eq!(explained(stopped.clone()), stopped, "a record failure says what to do already");
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised() {
+        let trace = "cannot write to the topic log: cannot write /data/topics/t-0/00000000000000000000.log: No space left on device (os error 28)";
+        assert!(hint(trace).unwrap().starts_with("The worker's data directory is out of space"));
     }
 
     #[test]

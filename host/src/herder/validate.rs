@@ -46,6 +46,10 @@ pub fn validate(registry: &PluginRegistry, plugin: &Plugin, config: &Config) -> 
     if let Err(message) = retry::timeout(config) {
         problems.push(problem(retry::TIMEOUT_KEY, message));
     }
+    if let Err(message) = retry::delay_max(config) {
+        problems.push(problem(retry::DELAY_MAX_KEY, message));
+    }
+    problems.extend(crate::worker::dead_letter::validate(config));
     problems.extend(ChainSpec::parse(config, registry).err().unwrap_or_default());
     problems
 }

@@ -13,7 +13,7 @@ use crate::herder::{Herder, HerderError};
 use crate::runtime::{CALL_TIMEOUT_KEY, CPU_SLICE_KEY, MEMORY_KEY, TaskLimits};
 use crate::worker::providers;
 
-const DEAD_LETTER_KEY: &str = "errors.deadletterqueue.topic.name";
+use crate::worker::dead_letter::TOPIC_KEY as DEAD_LETTER_KEY;
 
 /// The config to store for connector `name`. A tenant's is checked against the tenant's
 /// limits and marked as its own; an admin's is taken as given, except that a connector keeps
@@ -130,7 +130,8 @@ impl Tenant {
         TaskLimits { memory_bytes, call_timeout, cpu_slice }
     }
 
-    /// A sink's `topics` and any dead-letter topic must be the tenant's.
+    /// A sink's `topics` and the dead-letter topic of any connector, source or sink, must be
+    /// the tenant's.
     fn check_topics(&self, config: &Config) -> Result<(), String> {
         let topics: Vec<&str> = config.get("topics").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect()).unwrap_or_default();
         if let Some(topic) = topics.iter().find(|t| !self.allows_topic(t)) {
@@ -229,6 +230,21 @@ mod tests {
             "{problems:#?}"
         );
         assert!(problems[4].contains("db.globex:3306") && problems[4].contains("db.acme, 10.0.0.7:5432"), "{}", problems[4]);
+    }
+
+    #[test]
+    fn a_sources_dead_letter_topic_is_held_to_the_prefix_too() {
+        let source = config(&[("connection.url", "jdbc:mysql://db.acme/app"), ("topic.prefix", "acme.users_"), ("errors.tolerance", "all")]);
+        let with_dlq = |topic: &str| {
+            let mut c = source.clone();
+            c.insert(DEAD_LETTER_KEY.to_owned(), topic.to_owned());
+            c
+        };
+        assert_eq!(acme().problems(&with_dlq("acme.dlq"), None, &[]), Vec::<String>::new());
+        let problems = acme().problems(&with_dlq("globex.dlq"), None, &[]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with(DEAD_LETTER_KEY) && problems[0].contains("acme."), "{problems:?}");
+        assert!(acme().check_task(&with_dlq("globex.dlq")).unwrap_err().contains(DEAD_LETTER_KEY), "checked again when a task starts");
     }
 
     #[test]

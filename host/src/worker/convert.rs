@@ -10,6 +10,9 @@ pub const DEFAULT_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter
 pub struct Converters {
     pub key: Box<dyn Converter>,
     pub value: Box<dyn Converter>,
+    /// The classes as configured, for the dead-letter queue's `__connect.errors.class.name`.
+    pub key_class: String,
+    pub value_class: String,
 }
 
 impl Converters {
@@ -17,10 +20,9 @@ impl Converters {
         connector: &BTreeMap<String, String>,
         worker: &BTreeMap<String, String>,
     ) -> Result<Converters, ConvertError> {
-        Ok(Converters {
-            key: build("key.converter", connector, worker, true)?,
-            value: build("value.converter", connector, worker, false)?,
-        })
+        let (key, key_class) = build("key.converter", connector, worker, true)?;
+        let (value, value_class) = build("value.converter", connector, worker, false)?;
+        Ok(Converters { key, value, key_class, value_class })
     }
 }
 
@@ -29,7 +31,7 @@ fn build(
     connector: &BTreeMap<String, String>,
     worker: &BTreeMap<String, String>,
     is_key: bool,
-) -> Result<Box<dyn Converter>, ConvertError> {
+) -> Result<(Box<dyn Converter>, String), ConvertError> {
     // The connector's setting replaces the worker's as a whole, properties included.
     let source = if connector.contains_key(prefix) { connector } else { worker };
     let class = source.get(prefix).map(String::as_str).unwrap_or(DEFAULT_CONVERTER);
@@ -43,5 +45,5 @@ fn build(
     props.reverse();
     let mut seen = std::collections::HashSet::new();
     props.retain(|(k, _)| seen.insert(k.clone()));
-    converter_for(class, &props, is_key)
+    Ok((converter_for(class, &props, is_key)?, class.trim().to_owned()))
 }

@@ -3,6 +3,7 @@
 
 mod chain;
 mod convert;
+pub mod dead_letter;
 pub mod offsets;
 pub mod retry;
 pub mod providers;
@@ -45,6 +46,9 @@ pub struct WorkerContext {
     pub kafka: Option<wasmconnect_log::KafkaOptions>,
     /// `task.shutdown.graceful.timeout.ms`: how long a stopping task may take.
     pub graceful_timeout: Duration,
+    /// `offset.flush.timeout.ms`: how long a source's offset commit waits for the records
+    /// it covers to be acknowledged before it is put off to the next one.
+    pub offset_flush_timeout: Duration,
 }
 
 impl WorkerContext {
@@ -100,11 +104,23 @@ pub struct TaskHandle {
 /// Kafka Connect's default `task.shutdown.graceful.timeout.ms`.
 const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 const GRACE_KEY: &str = "task.shutdown.graceful.timeout.ms";
+/// Kafka Connect's default `offset.flush.timeout.ms`.
+const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+pub const FLUSH_TIMEOUT_KEY: &str = "offset.flush.timeout.ms";
 
 /// How long a stopping task may take to commit what it finished, from the worker's config.
 pub fn graceful_timeout(worker: &BTreeMap<String, String>) -> Result<Duration, String> {
-    worker.get(GRACE_KEY).map_or(Ok(DEFAULT_GRACE), |v| {
-        v.trim().parse().map(Duration::from_millis).map_err(|_| format!("the worker's {GRACE_KEY} must be a number of milliseconds, not {v:?}"))
+    millis(worker, GRACE_KEY, DEFAULT_GRACE)
+}
+
+/// How long a source's offset commit may wait for its records' acknowledgements.
+pub fn offset_flush_timeout(worker: &BTreeMap<String, String>) -> Result<Duration, String> {
+    millis(worker, FLUSH_TIMEOUT_KEY, DEFAULT_FLUSH_TIMEOUT)
+}
+
+fn millis(worker: &BTreeMap<String, String>, key: &str, default: Duration) -> Result<Duration, String> {
+    worker.get(key).map_or(Ok(default), |v| {
+        v.trim().parse().map(Duration::from_millis).map_err(|_| format!("the worker's {key} must be a number of milliseconds, not {v:?}"))
     })
 }
 
@@ -243,10 +259,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_graceful_timeout_is_kafka_connects_unless_set() {
+    fn the_graceful_and_offset_flush_timeouts_are_kafka_connects_unless_set() {
         let worker = |v: &str| BTreeMap::from([(GRACE_KEY.to_owned(), v.to_owned())]);
         assert_eq!(graceful_timeout(&BTreeMap::new()), Ok(Duration::from_secs(5)));
         assert_eq!(graceful_timeout(&worker("250")), Ok(Duration::from_millis(250)));
         assert!(graceful_timeout(&worker("soon")).unwrap_err().contains("task.shutdown.graceful.timeout.ms must be a number"));
+        let flush = |v: &str| BTreeMap::from([(FLUSH_TIMEOUT_KEY.to_owned(), v.to_owned())]);
+        assert_eq!(offset_flush_timeout(&BTreeMap::new()), Ok(Duration::from_secs(5)));
+        assert_eq!(offset_flush_timeout(&flush("200")), Ok(Duration::from_millis(200)));
+        assert!(offset_flush_timeout(&flush("-1")).unwrap_err().contains("offset.flush.timeout.ms must be a number"));
     }
 }

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ConsumerRecord, LogError, ProducerRecord, TopicLog, TopicPartition};
+use wasmconnect_log::{ConsumerRecord, LogError, TopicLog, TopicPartition};
 
 use super::chain::TransformChain;
+use super::dead_letter::{DeadLetters, Failure, Original, Stage};
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
@@ -31,8 +32,7 @@ struct SinkTask<'a> {
     converters: Converters,
     chain: Option<TransformChain>,
     metrics: TaskMetrics,
-    tolerate_all: bool,
-    dead_letter_topic: Option<String>,
+    dead_letters: DeadLetters,
     /// Next offset to read per partition.
     positions: BTreeMap<TopicPartition, i64>,
     /// Where the plugin asked to resume, from offsets it keeps itself: wins over the group's.
@@ -63,8 +63,7 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         converters,
         chain: TransformChain::start(ctx, spec)?,
         metrics: TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id),
-        tolerate_all: spec.config.get("errors.tolerance").is_some_and(|t| t == "all"),
-        dead_letter_topic: spec.config.get("errors.deadletterqueue.topic.name").filter(|t| !t.is_empty()).cloned(),
+        dead_letters: DeadLetters::from_config(&spec.config),
         positions: BTreeMap::new(),
         resume_at: BTreeMap::new(),
         uncommitted: BTreeMap::new(),
@@ -167,7 +166,7 @@ impl SinkTask<'_> {
                     converted.push(sink_record);
                     originals.push(record);
                 }
-                Err(message) => self.tolerate(&record, &message)?,
+                Err(failure) => self.tolerate(&record, &failure)?,
             }
         }
         let (mut converted, mut originals) = self.transform(converted, originals)?;
@@ -188,7 +187,7 @@ impl SinkTask<'_> {
                 }
                 Err(PluginError::Record { index, message }) if (index as usize) < converted.len() => {
                     let index = index as usize;
-                    self.tolerate(&originals[index], &message)?;
+                    self.tolerate(&originals[index], &Failure::new(Stage::TaskPut, Some(&self.spec.plugin.manifest.class), message))?;
                     converted.remove(index);
                     originals.remove(index);
                 }
@@ -228,7 +227,7 @@ impl SinkTask<'_> {
         let out = chain.apply(inputs, &self.metrics)?;
         self.metrics.dropped(count - out.records.len() - out.failures.len());
         for (index, message) in &out.failures {
-            self.tolerate(&originals[*index], &format!("a transform failed: {message}"))?;
+            self.tolerate(&originals[*index], &Failure::new(Stage::Transformation, None, format!("a transform failed: {message}")))?;
         }
         let mut slots: Vec<Option<ConsumerRecord>> = originals.into_iter().map(Some).collect();
         let mut records = Vec::with_capacity(out.records.len());
@@ -249,7 +248,7 @@ impl SinkTask<'_> {
         Ok((records, kept))
     }
 
-    fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, String> {
+    fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, Failure> {
         let topic = &record.topic;
         // Only a failure needs the position as text; formatting it for every record costs.
         let at = || format!("topic {topic} partition {} offset {}", record.partition, record.offset);
@@ -257,12 +256,12 @@ impl SinkTask<'_> {
             .converters
             .key
             .to_connect_data(topic, record.key.as_deref())
-            .map_err(|e| format!("cannot convert the key of the record at {}: {e}", at()))?;
+            .map_err(|e| Failure::new(Stage::KeyConverter, Some(&self.converters.key_class), format!("cannot convert the key of the record at {}: {e}", at())))?;
         let value = self
             .converters
             .value
             .to_connect_data(topic, record.value.as_deref())
-            .map_err(|e| format!("cannot convert the value of the record at {}: {e}", at()))?;
+            .map_err(|e| Failure::new(Stage::ValueConverter, Some(&self.converters.value_class), format!("cannot convert the value of the record at {}: {e}", at())))?;
         let some = |d: wasmconnect_data::Data| (d.schema.is_some() || d.value != wasmconnect_data::Value::Null).then_some(d);
         Ok(SinkRecord {
             topic: topic.clone(),
@@ -276,40 +275,22 @@ impl SinkTask<'_> {
     }
 
     /// With `errors.tolerance=all` a bad record goes to the dead-letter queue (if one is
-    /// configured) and the task carries on; otherwise the task fails on it.
-    fn tolerate(&self, record: &ConsumerRecord, message: &str) -> Result<(), String> {
+    /// configured), as it was read, and the task carries on; otherwise the task fails on it.
+    fn tolerate(&self, record: &ConsumerRecord, failure: &Failure) -> Result<(), String> {
         self.metrics.record_errors(1);
-        if !self.tolerate_all {
+        let message = &failure.message;
+        if !self.dead_letters.tolerates_all() {
             return Err(format!("{}\n{message}", crate::herder::hint::RECORD_STOPPED));
         }
         tracing::warn!(connector = %self.spec.connector, "skipping a bad record: {message}");
-        let Some(topic) = &self.dead_letter_topic else { return Ok(()) };
-        let mut headers = record.headers.clone();
-        let context_headers = self.spec.config.get("errors.deadletterqueue.context.headers.enable").is_some_and(|v| v == "true");
-        if context_headers {
-            for (name, value) in [
-                ("__connect.errors.topic", record.topic.clone()),
-                ("__connect.errors.partition", record.partition.to_string()),
-                ("__connect.errors.offset", record.offset.to_string()),
-                ("__connect.errors.connector.name", self.spec.connector.clone()),
-                ("__connect.errors.task.id", self.spec.id.to_string()),
-                ("__connect.errors.exception.message", message.to_owned()),
-            ] {
-                headers.push((name.to_owned(), Some(value.into_bytes())));
-            }
-        }
-        let dead = ProducerRecord {
-            topic: topic.clone(),
-            partition: None,
-            key: record.key.clone(),
-            value: record.value.clone(),
-            timestamp: Some(record.timestamp),
-            headers,
-        };
+        let original = Original { key: record.key.clone(), value: record.value.clone(), timestamp: Some(record.timestamp), headers: record.headers.clone() };
+        let context = [("topic", record.topic.clone()), ("partition", record.partition.to_string()), ("offset", record.offset.to_string())];
+        let Some(dead) = self.dead_letters.letter(original, &context, &self.spec.connector, self.spec.id, failure) else { return Ok(()) };
+        let topic = dead.topic.clone();
         self.ctx
             .log
             .append(vec![dead])
-            .map(|_| self.metrics.dead_lettered())
+            .map(|_| self.metrics.dead_lettered(1))
             .map_err(|e| format!("{message}; writing it to the dead-letter queue {topic} failed too: {e}"))
     }
 

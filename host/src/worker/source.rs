@@ -1,6 +1,8 @@
 //! The source task loop: poll the plugin, transform, convert, and append the records with
 //! their source offsets: on the embedded log in one atomic write, so a crash can neither lose
 //! nor repeat them; on Kafka the offsets follow the acknowledged records (at least once).
+//! With `errors.tolerance=all`, a record a transform or the converter fails on is skipped, or
+//! with a dead-letter topic written there in the same append, and its offset commits.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use wasmconnect_log::{ProducerRecord, Sent, TopicLog};
 
 use super::chain::TransformChain;
+use super::dead_letter::{DeadLetters, Failure, SourceErrors, Stage};
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
 use super::topic_creation::{TopicCreation, TopicCreator};
@@ -21,9 +24,15 @@ const MIN_IDLE_WAIT: Duration = Duration::from_millis(50);
 use crate::runtime::{PluginError, PolledRecord, SourceInstance, TransformRecord};
 
 /// What one poll produced, ready to append: the records after the transforms, and the last
-/// offset of each source partition polled, records dropped by a transform included.
+/// offset of each source partition polled, records dropped or set aside included.
 struct Polled {
     records: Vec<TransformRecord>,
+    /// For each of `records`, the index of the polled record it came from.
+    origins: Vec<usize>,
+    /// The records as polled, kept only when the connector has a dead-letter topic.
+    originals: Vec<PolledRecord>,
+    /// Dead-letter records of those a transform failed on.
+    letters: Vec<ProducerRecord>,
     offsets: HashMap<String, String>,
 }
 
@@ -37,16 +46,17 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         return Ok(());
     }
     let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
+    let errors = SourceErrors::new(DeadLetters::from_config(&spec.config));
     let mut polling = Polling {
         spec,
         instance: &mut instance,
         chain: chain.as_mut(),
-        tolerate_all: tolerates_all(spec),
+        errors: &errors,
         metrics: &metrics,
         retries: Retries::new(ctx, spec, "poll"),
         max_batch: batch_cap(&spec.config)?,
     };
-    let result = pipeline(ctx, spec, stop, &mut polling, &converters, tenant.as_deref());
+    let result = pipeline(ctx, spec, stop, &mut polling, (&converters, &errors), tenant.as_deref());
     // A stopped task reads nothing: its last "remaining" would be stale.
     metrics.remaining(None);
     if let Err(e) = instance.stop() {
@@ -64,7 +74,7 @@ fn pipeline(
     spec: &TaskSpec,
     stop: &StopSignal,
     polling: &mut Polling,
-    converters: &Converters,
+    (converters, errors): (&Converters, &SourceErrors),
     tenant: Option<&Tenant>,
 ) -> Result<(), String> {
     let log = ctx.log_for(&spec.config)?;
@@ -75,6 +85,7 @@ fn pipeline(
         log: log.as_ref(),
         topics: creation.map(TopicCreator::new),
         converters,
+        errors,
         metrics: polling.metrics,
         tenant,
         in_flight: VecDeque::new(),
@@ -96,16 +107,12 @@ fn pipeline(
     })
 }
 
-fn tolerates_all(spec: &TaskSpec) -> bool {
-    spec.config.get("errors.tolerance").is_some_and(|t| t == "all")
-}
-
 /// The polling side of a task: its plugin and its transforms.
 struct Polling<'a> {
     spec: &'a TaskSpec,
     instance: &'a mut SourceInstance,
     chain: Option<&'a mut TransformChain>,
-    tolerate_all: bool,
+    errors: &'a SourceErrors,
     metrics: &'a TaskMetrics,
     retries: Retries<'a>,
     /// `wasm.batch.max.records`: more in one poll fails the task, so a flooding plugin
@@ -115,8 +122,9 @@ struct Polling<'a> {
 
 impl Polling<'_> {
     /// Runs the transforms; a record one fails on fails the task, or with
-    /// `errors.tolerance=all` is logged and skipped (its offset still commits).
+    /// `errors.tolerance=all` is set aside (its offset still commits).
     fn transform(&mut self, polled: Vec<PolledRecord>) -> Result<Polled, String> {
+        let originals = if self.errors.keeps_originals() { polled.clone() } else { Vec::new() };
         let mut offsets = HashMap::new();
         let mut records = Vec::with_capacity(polled.len());
         for record in polled {
@@ -131,18 +139,20 @@ impl Polling<'_> {
                 headers: record.headers,
             });
         }
-        let Some(chain) = self.chain.as_deref_mut() else { return Ok(Polled { records, offsets }) };
-        let inputs = records.len();
-        let out = chain.apply(records, self.metrics)?;
-        self.metrics.dropped(inputs - out.records.len() - out.failures.len());
+        let origins = (0..records.len()).collect();
+        let mut batch = Polled { records, origins, originals, letters: Vec::new(), offsets };
+        let Some(chain) = self.chain.as_deref_mut() else { return Ok(batch) };
+        let inputs = std::mem::take(&mut batch.records);
+        let count = inputs.len();
+        let out = chain.apply(inputs, self.metrics)?;
+        self.metrics.dropped(count - out.records.len() - out.failures.len());
         self.metrics.record_errors(out.failures.len());
-        for (_, message) in out.failures {
-            if !self.tolerate_all {
-                return Err(format!("{}\na transform failed on a record: {message}", crate::herder::hint::RECORD_STOPPED));
-            }
-            tracing::warn!(connector = %self.spec.connector, "skipping a record a transform failed on: {message}");
+        for (index, message) in out.failures {
+            let failure = Failure::new(Stage::Transformation, None, format!("a transform failed on a record: {message}"));
+            batch.letters.extend(self.errors.set_aside(batch.originals.get(index), &self.spec.connector, self.spec.id, &failure)?);
         }
-        Ok(Polled { records: out.records.into_iter().map(|(_, r)| r).collect(), offsets })
+        (batch.origins, batch.records) = out.records.into_iter().unzip();
+        Ok(batch)
     }
 }
 
@@ -204,6 +214,23 @@ const SETTLE_AFTER: Duration = Duration::from_millis(50);
 
 type Offsets = Vec<(serde_json::Value, serde_json::Value)>;
 
+/// A converted batch: its records (those for the dead-letter queue last) and the source
+/// offsets it commits.
+struct Prepared {
+    records: Vec<ProducerRecord>,
+    /// How many of `records` are dead letters.
+    letters: usize,
+    offsets: Offsets,
+}
+
+/// A batch sent and not yet acknowledged.
+struct InFlight {
+    sent: Sent,
+    offsets: Offsets,
+    written: usize,
+    letters: usize,
+}
+
 /// The appending side of a task: writes polled batches and commits their source offsets.
 ///
 /// On a log with atomic appends (the embedded log) a batch and its offsets are one append.
@@ -218,10 +245,11 @@ struct Appender<'a> {
     /// KIP-158 topic creation, when the connector asks for it.
     topics: Option<TopicCreator>,
     converters: &'a Converters,
+    errors: &'a SourceErrors,
     metrics: &'a TaskMetrics,
     tenant: Option<&'a Tenant>,
-    /// Sent batches, oldest first: the append, the offsets it carries, its record count.
-    in_flight: VecDeque<(Sent, Offsets, usize)>,
+    /// Sent batches, oldest first.
+    in_flight: VecDeque<InFlight>,
     /// Offsets of acknowledged batches not written yet, and how many batches they cover.
     acked: Offsets,
     acked_batches: usize,
@@ -239,7 +267,7 @@ impl Appender<'_> {
                 match received.recv_timeout(SETTLE_AFTER) {
                     Ok(polled) => polled,
                     Err(RecvTimeoutError::Timeout) => {
-                        self.settle()?;
+                        self.settle(Some(self.ctx.offset_flush_timeout))?;
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -247,36 +275,41 @@ impl Appender<'_> {
             };
             self.write(polled)?;
         }
-        self.settle()
+        // The last commit of a stopping task waits for every acknowledgement (librdkafka gives
+        // up at its delivery timeout), so what it sent is not sent again by its successor;
+        // the worker leaves it behind after task.shutdown.graceful.timeout.ms.
+        self.settle(None)
     }
 
     fn write(&mut self, polled: Polled) -> Result<(), String> {
-        let (records, offsets) = self.prepare(polled)?;
-        let written = records.len();
+        let Prepared { records, letters, offsets } = self.prepare(polled)?;
+        let written = records.len() - letters;
         if self.log.atomic_appends() {
+            // Dead letters are in the same append, so they too are there exactly once.
             let mut batch = records;
             batch.extend(offsets.iter().map(|(p, o)| self.ctx.source_offsets.record(&self.spec.connector, p, Some(o))));
             let appended = self.log.append(batch);
             self.metrics.committed(appended.is_ok());
             appended.map_err(|e| format!("cannot write to the topic log: {e}"))?;
             self.metrics.written(written);
+            self.metrics.dead_lettered(letters);
             self.remember(offsets);
             return Ok(());
         }
         let sent = self.log.send(records).map_err(|e| format!("cannot write to the topic log: {e}"))?;
-        self.in_flight.push_back((sent, offsets, written));
+        self.in_flight.push_back(InFlight { sent, offsets, written, letters });
         while self.in_flight.len() > MAX_IN_FLIGHT {
             self.complete_oldest()?;
         }
         Ok(())
     }
 
-    /// Converts a batch and checks its topics; the records and the offsets they commit.
-    fn prepare(&self, polled: Polled) -> Result<(Vec<ProducerRecord>, Offsets), String> {
+    /// Converts a batch and checks its topics; a record the converter fails on is set aside.
+    fn prepare(&self, polled: Polled) -> Result<Prepared, String> {
         let (connector, task) = (self.spec.connector.as_str(), self.spec.id);
-        let Polled { records, offsets: latest } = polled;
-        let mut batch = Vec::with_capacity(records.len() + latest.len());
-        for record in records {
+        let Polled { records, origins, originals, mut letters, offsets: latest } = polled;
+        let mut batch = Vec::with_capacity(records.len() + letters.len() + latest.len());
+        for (record, origin) in records.into_iter().zip(origins) {
             // Checked here, after the transforms, because a router (RegexRouter, TimestampRouter)
             // or the plugin itself decides the topic; the whole batch stays unwritten.
             if let Some(tenant) = self.tenant.filter(|t| !t.allows_topic(&record.topic)) {
@@ -286,7 +319,13 @@ impl Appender<'_> {
                     record.topic, tenant.name, tenant.topic_prefix
                 ));
             }
-            batch.push(produce(record, self.converters)?);
+            match produce(&record, self.converters) {
+                Ok(produced) => batch.push(produced),
+                Err(failure) => {
+                    self.metrics.record_errors(1);
+                    letters.extend(self.errors.set_aside(originals.get(origin), connector, task, &failure)?);
+                }
+            }
         }
         let json = |text: &str, what: &str| {
             serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("the plugin's source {what} {text:?} is not JSON: {e}"))
@@ -302,23 +341,44 @@ impl Appender<'_> {
         if let Some(creator) = &self.topics {
             creator.ensure(self.log, topics).map_err(|e| format!("cannot create a topic by the connector's topic.creation.* rules: {e}"))?;
         }
-        Ok((batch, offsets))
+        let letters_count = letters.len();
+        batch.extend(letters);
+        Ok(Prepared { records: batch, letters: letters_count, offsets })
     }
 
     /// Waits for the oldest batch under way; every so many, the offsets of those done are
     /// written.
     fn complete_oldest(&mut self) -> Result<(), String> {
-        let Some((sent, offsets, written)) = self.in_flight.pop_front() else { return Ok(()) };
+        let Some(InFlight { sent, offsets, written, letters }) = self.in_flight.pop_front() else { return Ok(()) };
         sent.wait().map_err(|e| format!("cannot write to the topic log: {e}"))?;
         self.metrics.written(written);
+        self.metrics.dead_lettered(letters);
         self.acked.extend(offsets);
         self.acked_batches += 1;
         if self.acked_batches >= OFFSETS_EVERY { self.write_offsets() } else { Ok(()) }
     }
 
-    /// Waits for everything under way and writes its offsets.
-    fn settle(&mut self) -> Result<(), String> {
-        while !self.in_flight.is_empty() {
+    /// Commits the offsets of what is under way: waits for its acknowledgements, for up to
+    /// `limit` (`offset.flush.timeout.ms` while the task runs). Past that, as in Kafka
+    /// Connect, the commit is put off (and counted as a failed one): the offsets of the
+    /// batches acknowledged so far are written, the others stay under way for the next
+    /// commit, so no offset covers an unacknowledged record.
+    fn settle(&mut self, limit: Option<Duration>) -> Result<(), String> {
+        let deadline = limit.map(|limit| Instant::now() + limit);
+        while let Some(oldest) = self.in_flight.front() {
+            if let Some(deadline) = deadline
+                && !oldest.sent.settled_within(deadline.saturating_duration_since(Instant::now()))
+            {
+                let waiting: usize = self.in_flight.iter().map(|f| f.written + f.letters).sum();
+                tracing::warn!(
+                    connector = %self.spec.connector,
+                    "{waiting} records were not acknowledged within {}={} ms; their offsets are committed later",
+                    super::FLUSH_TIMEOUT_KEY,
+                    limit.unwrap_or_default().as_millis()
+                );
+                self.metrics.committed(false);
+                break;
+            }
             self.complete_oldest()?;
         }
         self.write_offsets()
@@ -352,21 +412,27 @@ impl Appender<'_> {
     }
 }
 
-fn produce(record: TransformRecord, converters: &Converters) -> Result<ProducerRecord, String> {
-    let topic = record.topic;
-    let convert = |converter: &dyn wasmconnect_convert::Converter, data: Option<wasmconnect_data::Data>, what: &str| {
-        let data = data.unwrap_or_else(wasmconnect_data::Data::null);
+/// The record as the converters write it; what failed, when one of them cannot.
+fn produce(record: &TransformRecord, converters: &Converters) -> Result<ProducerRecord, Failure> {
+    let topic = &record.topic;
+    let null = wasmconnect_data::Data::null();
+    let convert = |converter: &dyn wasmconnect_convert::Converter, data: Option<&wasmconnect_data::Data>, what: &str| {
         converter
-            .from_connect_data(&topic, &data)
+            .from_connect_data(topic, data.unwrap_or(&null))
             .map_err(|e| format!("cannot convert the {what} of a record for topic {topic}: {e}"))
     };
-    let key = convert(converters.key.as_ref(), record.key, "key")?;
-    let value = convert(converters.value.as_ref(), record.value, "value")?;
+    fn failed(stage: Stage, class: &str) -> impl FnOnce(String) -> Failure + '_ {
+        move |message| Failure::new(stage, Some(class), message)
+    }
+    let key = convert(converters.key.as_ref(), record.key.as_ref(), "key").map_err(failed(Stage::KeyConverter, &converters.key_class))?;
+    let value = convert(converters.value.as_ref(), record.value.as_ref(), "value").map_err(failed(Stage::ValueConverter, &converters.value_class))?;
+    // Header values are written by the value converter (there is no header.converter yet).
     let headers = record
         .headers
-        .into_iter()
-        .map(|(k, v)| Ok((k, convert(converters.value.as_ref(), Some(v), "header")?)))
-        .collect::<Result<_, String>>()?;
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), convert(converters.value.as_ref(), Some(v), "header")?)))
+        .collect::<Result<_, String>>()
+        .map_err(failed(Stage::HeaderConverter, &converters.value_class))?;
     Ok(ProducerRecord {
         topic: topic.clone(),
         partition: record.kafka_partition,

@@ -29,6 +29,13 @@ impl Worker {
         Worker { child, port }
     }
 
+    /// A worker started by `command`: `wasmconnect` with its own output settings, or behind
+    /// a wrapper such as `prlimit`.
+    #[allow(dead_code, reason = "each test binary compiles this module; only some start workers their own way")]
+    pub fn spawn_command(port: u16, mut command: Command) -> Worker {
+        Worker { child: command.spawn().unwrap(), port }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }

@@ -71,6 +71,11 @@ impl Commits {
         Ok(())
     }
 
+    /// Forces the markers written so far to disk.
+    pub fn sync(&mut self) -> Result<(), LogError> {
+        self.file.sync_data().map_err(io(format!("cannot sync {}", self.path.display())))
+    }
+
     /// Rewrites the file with only the last marker (write, fsync, rename), so there is a
     /// complete file with that marker at every moment.
     fn compact(&mut self) -> Result<(), LogError> {

@@ -18,8 +18,8 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use crate::partitioner::partition_for_key;
 use crate::{ConsumerRecord, LogError, ProducerRecord, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
@@ -29,12 +29,22 @@ use index::PartitionIndex;
 use meta::{io, partition_dir};
 use segment::{FailedWrite, Pending, SegmentWriter};
 
+/// When appends reach the disk. A process crash (SIGKILL, a panic, the OOM killer) loses
+/// nothing under any policy: the operating system has every write. The policies differ
+/// after a power loss or kernel crash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FsyncPolicy {
-    /// Data and commit marker reach the disk before an append returns.
+    /// `every-batch`: the batches and then the commit marker are synced before an append
+    /// returns, so after a power loss every append that returned is there, all of it.
     Always,
-    /// Leave it to the operating system: faster, but a power loss may lose recent appends
-    /// (a process crash does not). Appends stay atomic either way.
+    /// `interval`: data files, then `commits.log`, are synced every so often (at the first
+    /// append after it passed, and by `start_flusher`'s thread when appends pause). After a
+    /// power loss the appends since the last sync may be lost; as the operating system writes
+    /// pages back in its own order, one of them may survive in some partitions and not
+    /// others. Everything up to the last sync is there, atomic.
+    Interval(Duration),
+    /// Leave it all to the operating system (tests and benchmarks): as `Interval`, with no
+    /// bound on how much a power loss takes.
     Never,
 }
 
@@ -67,6 +77,20 @@ struct Writer {
     /// Set when a failed append may have left bytes behind that only recovery removes:
     /// committing anything after them could make them look committed.
     failure: Option<String>,
+    /// The last time everything written was synced.
+    synced_at: Instant,
+}
+
+/// What opening the log cut off one partition's end: a torn write, a batch failing its
+/// CRC, or an append whose commit marker never reached the disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truncation {
+    pub topic: String,
+    pub partition: i32,
+    /// The first offset cut off: the partition's end offset after recovery.
+    pub offset: i64,
+    pub bytes: u64,
+    pub reason: String,
 }
 
 struct TopicIndex {
@@ -81,6 +105,7 @@ pub struct EmbeddedLog {
     index: RwLock<BTreeMap<String, TopicIndex>>,
     appends: Mutex<u64>,
     appended: Condvar,
+    recovered: Vec<Truncation>,
     /// Test hook: the next append stops after writing its batches, before the marker, as if
     /// the process died there.
     #[cfg(test)]
@@ -97,24 +122,61 @@ impl EmbeddedLog {
         let commits = Commits::open(dir)?;
         let mut writers = BTreeMap::new();
         let mut indexes = BTreeMap::new();
+        let mut recovered = Vec::new();
         for name in meta::list_topics(dir)? {
             let config = meta::read(dir, &name)?;
-            let (partitions, partition_indexes) = (0..config.partitions)
-                .map(|p| recovery::recover_partition(&partition_dir(dir, &name, p), commits.last()))
-                .collect::<Result<(Vec<_>, Vec<_>), _>>()?;
+            let mut partitions = Vec::new();
+            let mut partition_indexes = Vec::new();
+            for p in 0..config.partitions {
+                let (writer, index, cut) = recovery::recover_partition(&partition_dir(dir, &name, p), commits.last())?;
+                partitions.push(writer);
+                partition_indexes.push(index);
+                recovered.extend(cut.map(|c| Truncation { topic: name.clone(), partition: p, offset: c.offset, bytes: c.bytes, reason: c.reason }));
+            }
             writers.insert(name.clone(), TopicWriter { config, partitions });
             indexes.insert(name, TopicIndex { config, partitions: partition_indexes });
         }
         Ok(EmbeddedLog {
             dir: dir.to_owned(),
             options,
-            writer: Mutex::new(Writer { commits, topics: writers, failure: None }),
+            writer: Mutex::new(Writer { commits, topics: writers, failure: None, synced_at: Instant::now() }),
             index: RwLock::new(indexes),
             appends: Mutex::new(0),
             appended: Condvar::new(),
+            recovered,
             #[cfg(test)]
             crash_before_commit: Default::default(),
         })
+    }
+
+    /// What opening the log cut off, partition by partition.
+    pub fn recovered(&self) -> &[Truncation] {
+        &self.recovered
+    }
+
+    /// With `FsyncPolicy::Interval`, a thread that syncs what appends left unsynced once
+    /// the interval has passed, so a pause in appends does not leave them unsynced; it ends
+    /// with the log.
+    pub fn start_flusher(log: &Arc<EmbeddedLog>) -> std::io::Result<()> {
+        let FsyncPolicy::Interval(every) = log.options.fsync else { return Ok(()) };
+        let log: Weak<EmbeddedLog> = Arc::downgrade(log);
+        std::thread::Builder::new().name("log-flusher".into()).spawn(move || {
+            while let Some(open) = log.upgrade() {
+                let mut writer = open.writer.lock().unwrap();
+                if writer.failure.is_none()
+                    && writer.synced_at.elapsed() >= every
+                    && let Err(e) = sync_all(&mut writer)
+                {
+                    tracing::error!("cannot sync the topic log, refusing appends until it is reopened: {e}");
+                    writer.failure = Some(e.to_string());
+                }
+                let next = every.saturating_sub(writer.synced_at.elapsed()).max(Duration::from_millis(1));
+                drop(writer);
+                drop(open);
+                std::thread::sleep(next);
+            }
+        })?;
+        Ok(())
     }
 
     /// Creates the topic unless it exists; returns its partition count. The metadata file is
@@ -233,6 +295,21 @@ fn segment_writer<'a>(writer: &'a mut Writer, (topic, p): &PartitionKey) -> &'a 
     &mut writer.topics.get_mut(topic).expect("a created topic").partitions[*p as usize]
 }
 
+/// Syncs every partition written since the last sync, then `commits.log`, so every marker
+/// on disk has its batches on disk.
+fn sync_all(writer: &mut Writer) -> Result<(), LogError> {
+    writer.synced_at = Instant::now();
+    if !writer.topics.values().any(|t| t.partitions.iter().any(SegmentWriter::dirty)) {
+        return Ok(());
+    }
+    for topic in writer.topics.values_mut() {
+        for partition in topic.partitions.iter_mut().filter(|p| p.dirty()) {
+            partition.sync()?;
+        }
+    }
+    writer.commits.sync()
+}
+
 /// Rolls written batches back; if that fails the log stops taking appends (see `failure`).
 fn undo(writer: &mut Writer, written: Vec<(PartitionKey, Pending)>) {
     for (key, pending) in written.into_iter().rev() {
@@ -280,6 +357,15 @@ impl TopicLog for EmbeddedLog {
         // Whether or not a failed marker reached the disk, every batch of this append did: the
         // next open keeps all of them or none. Until then nothing more may be committed.
         if let Err(e) = writer.commits.record(txn, self.options.fsync == FsyncPolicy::Always) {
+            writer.failure = Some(e.to_string());
+            return Err(e);
+        }
+        if let FsyncPolicy::Interval(every) = self.options.fsync
+            && writer.synced_at.elapsed() >= every
+            && let Err(e) = sync_all(&mut writer)
+        {
+            // After a failed fsync the kernel may have dropped the pages: what is on disk is
+            // known only after recovery.
             writer.failure = Some(e.to_string());
             return Err(e);
         }

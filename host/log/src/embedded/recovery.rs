@@ -11,29 +11,43 @@ use super::meta::io;
 use super::segment::{SegmentWriter, segment_base_offset};
 use crate::LogError;
 
+/// What recovery cut off the end of a partition: from `offset` on, `bytes` bytes, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cut {
+    pub offset: i64,
+    pub bytes: u64,
+    pub reason: String,
+}
+
 /// Recovers the partition in `dir`; appends of transactions after `committed_txn` are
 /// rolled back.
-pub fn recover_partition(dir: &Path, committed_txn: u64) -> Result<(SegmentWriter, PartitionIndex), LogError> {
+pub fn recover_partition(dir: &Path, committed_txn: u64) -> Result<(SegmentWriter, PartitionIndex, Option<Cut>), LogError> {
     std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
     let segments = list_segments(dir)?;
     let mut index = PartitionIndex::new(segments.first().map_or(0, |(base, _)| *base));
     let mut last = None;
+    let mut cut = None;
     let mut segments = segments.into_iter();
     for (_, path) in segments.by_ref() {
         index.add_segment(path.clone());
         let (len, truncated) = recover_segment(&path, committed_txn, &mut index)?;
         last = Some((path, len));
-        if truncated {
+        if truncated.is_some() {
+            cut = truncated;
             break;
         }
     }
     // Segments after a truncated one hold nothing that may stay.
     for (_, path) in segments {
         tracing::warn!(path = %path.display(), "recovering the log: removing a segment that follows a truncated one");
+        let len = std::fs::metadata(&path).map_or(0, |m| m.len());
         std::fs::remove_file(&path).map_err(io(format!("cannot remove {}", path.display())))?;
+        if let Some(cut) = cut.as_mut() {
+            cut.bytes += len;
+        }
     }
     let end_offset = index.end_offset();
-    Ok((SegmentWriter::new(dir.to_owned(), last, end_offset), index))
+    Ok((SegmentWriter::new(dir.to_owned(), last, end_offset), index, cut))
 }
 
 fn list_segments(dir: &Path) -> Result<Vec<(i64, PathBuf)>, LogError> {
@@ -50,8 +64,8 @@ fn list_segments(dir: &Path) -> Result<Vec<(i64, PathBuf)>, LogError> {
 }
 
 /// Indexes the intact, committed batches of one segment and truncates whatever follows
-/// them; returns the remaining length and whether something was cut off.
-fn recover_segment(path: &Path, committed_txn: u64, index: &mut PartitionIndex) -> Result<(u64, bool), LogError> {
+/// them; returns the remaining length and what was cut off.
+fn recover_segment(path: &Path, committed_txn: u64, index: &mut PartitionIndex) -> Result<(u64, Option<Cut>), LogError> {
     let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io(format!("cannot open {}", path.display())))?;
     let file_len = file.metadata().map_err(io(format!("cannot stat {}", path.display())))?.len();
     let mut position = 0;
@@ -67,17 +81,18 @@ fn recover_segment(path: &Path, committed_txn: u64, index: &mut PartitionIndex) 
             Err(problem) => break Some(problem),
         }
     };
-    if let Some(problem) = &problem {
-        tracing::warn!(
-            path = %path.display(),
-            "recovering the log: truncating {} bytes at byte {position} (offset {}): {problem}",
-            file_len - position,
-            index.end_offset()
-        );
-        file.set_len(position).map_err(io(format!("cannot truncate {}", path.display())))?;
-        file.sync_all().map_err(io(format!("cannot sync {}", path.display())))?;
-    }
-    Ok((position, problem.is_some()))
+    let Some(reason) = problem else { return Ok((position, None)) };
+    let cut = Cut { offset: index.end_offset(), bytes: file_len - position, reason };
+    tracing::warn!(
+        path = %path.display(),
+        "recovering the log: truncating {} bytes at byte {position} (offset {}): {}",
+        cut.bytes,
+        cut.offset,
+        cut.reason
+    );
+    file.set_len(position).map_err(io(format!("cannot truncate {}", path.display())))?;
+    file.sync_all().map_err(io(format!("cannot sync {}", path.display())))?;
+    Ok((position, Some(cut)))
 }
 
 /// The batch at `position` if it is intact, committed and continues the offsets.

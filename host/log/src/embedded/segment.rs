@@ -57,13 +57,18 @@ pub struct SegmentWriter {
     end_offset: i64,
     /// A segment file was created since the last sync, so the directory needs one too.
     dir_dirty: bool,
+    /// Bytes were written since the last sync.
+    dirty: bool,
+    /// Segments rolled away from with bytes not synced yet (only without a sync per
+    /// append): the next `sync` covers them too.
+    rolled_unsynced: Vec<(PathBuf, File)>,
 }
 
 impl SegmentWriter {
     /// A writer continuing `last_segment` (path and valid length), if there is one.
     pub fn new(dir: PathBuf, last_segment: Option<(PathBuf, u64)>, end_offset: i64) -> SegmentWriter {
         let active = last_segment.map(|(path, len)| Active { path, len, file: None });
-        SegmentWriter { dir, active, end_offset, dir_dirty: false }
+        SegmentWriter { dir, active, end_offset, dir_dirty: false, dirty: false, rolled_unsynced: Vec::new() }
     }
 
     /// Writes one batch of `records` at the end; readers do not see it until the index
@@ -94,7 +99,12 @@ impl SegmentWriter {
         }
         let path = segment_path(&self.dir, self.end_offset);
         let previous = self.active.replace(Active { path, len: 0, file: None });
-        Some(previous.map(|a| (a.path, a.len)))
+        Some(previous.map(|a| {
+            if let (true, Some(file)) = (self.dirty, a.file) {
+                self.rolled_unsynced.push((a.path.clone(), file));
+            }
+            (a.path, a.len)
+        }))
     }
 
     fn active_mut(&mut self) -> &mut Active {
@@ -113,6 +123,7 @@ impl SegmentWriter {
             self.dir_dirty |= active.len == 0;
         }
         let file = active.file.as_mut().expect("opened above");
+        self.dirty = true;
         file.write_all(bytes).map_err(io(format!("cannot write {}", active.path.display())))?;
         active.len += bytes.len() as u64;
         Ok(())
@@ -120,6 +131,10 @@ impl SegmentWriter {
 
     /// Forces what was written to disk (and the entry of a new segment file).
     pub fn sync(&mut self) -> Result<(), LogError> {
+        for (path, file) in &self.rolled_unsynced {
+            file.sync_data().map_err(io(format!("cannot sync {}", path.display())))?;
+        }
+        self.rolled_unsynced.clear();
         if let Some(Active { path, file: Some(file), .. }) = &self.active {
             file.sync_data().map_err(io(format!("cannot sync {}", path.display())))?;
         }
@@ -127,7 +142,13 @@ impl SegmentWriter {
             sync_dir(&self.dir)?;
             self.dir_dirty = false;
         }
+        self.dirty = false;
         Ok(())
+    }
+
+    /// Whether something was written since the last `sync`.
+    pub fn dirty(&self) -> bool {
+        self.dirty
     }
 
     /// Removes a written batch again: truncates the segment, or deletes the segment the

@@ -112,9 +112,15 @@ fn a_torn_tail_is_truncated_on_open_and_appends_continue() {
 
     let log = open(dir.path());
     assert_eq!(values(&log, "t", 0), vec!["kept"]);
+    let cut = log.recovered();
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    assert_eq!((cut[0].topic.as_str(), cut[0].partition, cut[0].offset, cut[0].reason.as_str()), ("t", 0, 1, "a torn batch"));
+    assert_eq!(cut[0].bytes, len - 3 - std::fs::metadata(&segment).unwrap().len());
     assert_eq!(log.append(vec![record("t", None, "next")]).unwrap(), vec![(0, 1)]);
     drop(log);
-    assert_eq!(values(&open(dir.path()), "t", 0), vec!["kept", "next"]);
+    let log = open(dir.path());
+    assert_eq!(values(&log, "t", 0), vec!["kept", "next"]);
+    assert_eq!(log.recovered(), &[], "nothing to cut the second time");
 }
 
 #[test]
@@ -136,6 +142,7 @@ fn a_corrupted_batch_and_everything_after_it_is_dropped() {
     let log = open(dir.path());
     assert_eq!(values(&log, "t", 0), vec!["one"]);
     assert_eq!(log.end_offset(&tp("t", 0)).unwrap(), 1);
+    assert_eq!(log.recovered()[0].reason, "a batch whose checksum does not match");
 }
 
 #[test]
@@ -306,4 +313,25 @@ fn topics_keep_their_config_and_take_the_default_partition_count() {
     assert_eq!(log.partitions("auto"), Some(3));
     assert_eq!(log.partitions("compacted"), Some(2));
     assert!(std::fs::read_to_string(dir.path().join("compacted.meta")).unwrap().contains("compacted=true"));
+}
+
+#[test]
+fn with_an_interval_policy_appends_are_synced_by_the_next_append_or_the_flusher() {
+    let dir = tempfile::tempdir().unwrap();
+    let every = Duration::from_millis(100);
+    let log = Arc::new(EmbeddedLog::open(dir.path(), EmbeddedOptions { fsync: FsyncPolicy::Interval(every), ..EmbeddedOptions::default() }).unwrap());
+    let unsynced = |log: &EmbeddedLog| log.writer.lock().unwrap().topics.values().any(|t| t.partitions.iter().any(SegmentWriter::dirty));
+    log.append(vec![record("t", None, "a")]).unwrap();
+    assert!(unsynced(&log), "not synced within the interval");
+    std::thread::sleep(every);
+    log.append(vec![record("t", None, "b")]).unwrap();
+    assert!(!unsynced(&log), "the first append after the interval syncs everything");
+    log.append(vec![record("t", None, "c")]).unwrap();
+    EmbeddedLog::start_flusher(&log).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while unsynced(&log) {
+        assert!(std::time::Instant::now() < deadline, "the flusher synced the last append");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(values(&log, "t", 0), vec!["a", "b", "c"]);
 }

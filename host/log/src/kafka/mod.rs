@@ -243,12 +243,16 @@ impl TopicLog for KafkaLog {
         self.ensure_topics(&records)?;
         let pending = produce::send_all(&self.producer, &records);
         let appended = self.appended.clone();
-        Ok(Sent::new(move || {
-            let positions = pending.wait(DELIVERY_WAIT * 2)?;
-            appended.count.fetch_add(1, Ordering::SeqCst);
-            appended.signal.notify_all();
-            Ok(positions)
-        }))
+        let reports = pending.clone();
+        Ok(Sent::pending(
+            move || {
+                let positions = pending.wait(DELIVERY_WAIT * 2)?;
+                appended.count.fetch_add(1, Ordering::SeqCst);
+                appended.signal.notify_all();
+                Ok(positions)
+            },
+            move |limit| reports.reported_within(limit),
+        ))
     }
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {

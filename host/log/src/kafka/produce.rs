@@ -45,6 +45,13 @@ impl Pending {
         }
     }
 
+    /// Whether every record has its report (delivered or failed) within `limit`.
+    pub(super) fn reported_within(&self, limit: Duration) -> bool {
+        let state = self.state.lock().unwrap();
+        let (state, _) = self.done.wait_timeout_while(state, limit, |s| s.remaining > 0).unwrap();
+        state.remaining == 0
+    }
+
     /// Waits for every report; librdkafka itself retries until `delivery.timeout.ms`, so
     /// `limit` only guards against a report that never comes.
     pub(super) fn wait(&self, limit: Duration) -> Result<Vec<(i32, i64)>, LogError> {
