@@ -1,7 +1,8 @@
 //! A transforms component as every one built before `packed-transform` existed: it exports
 //! the `transform` interface only. Its one class, `wasmconnect.testing.SetTopic`, sends each
 //! record to the configured topic; the tests use it to check that the host falls back to
-//! `transform.apply` for such components.
+//! `transform.apply` for such components. It is built against the frozen contract
+//! `wit/history/1.1.0`, so it is also the tests' plugin of an older minor than the host's.
 
 // Only a component exports; natively (as `cargo test` builds every crate) there is nothing.
 #![cfg(target_arch = "wasm32")]
@@ -11,7 +12,7 @@ use std::cell::RefCell;
 use wasmconnect_sdk::wit::types::{Config, ConnectorError, RecordBatch};
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/history/1.1.0",
     inline: "
         package wasmconnect:legacy-test;
 
