@@ -135,7 +135,6 @@ async fn errors_carry_the_sqlstate_or_say_what_was_wrong() {
     assert!(err.to_string().contains("\"1,5\""), "{err}");
 }
 
-
 #[tokio::test]
 async fn a_copy_step_is_refused_before_anything_runs() {
     let (db, name) = mariadb("copy").await;
