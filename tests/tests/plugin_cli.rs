@@ -38,15 +38,17 @@ async fn inspect_shows_the_manifest_and_the_wit_interfaces() {
     let output = plugin(PluginCommand::Inspect { plugin: component("jdbc-source") }).await.unwrap();
     assert!(output.starts_with("jdbc-source 0.1.0 (source)"), "{output}");
     assert!(output.contains("class: io.confluent.connect.jdbc.JdbcSourceConnector (aliases: JdbcSource)"), "{output}");
-    assert!(output.contains("contract: wasmconnect:connector@1.1.0 (this host: 1.1.0)"), "{output}");
-    assert!(output.contains("wasmconnect:connector/sql@1.1.0"), "imports: {output}");
+    assert!(output.contains("contract: wasmconnect:connector@1.2.0 (this host: 1.2.0)"), "{output}");
+    assert!(output.contains("wasmconnect:connector/sql@1.2.0"), "imports: {output}");
     assert!(
-        output.contains("exports: wasmconnect:connector/plugin@1.1.0, wasmconnect:connector/connector@1.1.0, wasmconnect:connector/source-task@1.1.0"),
+        output.contains("exports: wasmconnect:connector/plugin@1.2.0, wasmconnect:connector/connector@1.2.0, wasmconnect:connector/source-task@1.2.0"),
         "{output}"
     );
     assert!(output.contains("connection.url (required)"), "{output}");
     let old = plugin(PluginCommand::Inspect { plugin: component("compat-source") }).await.unwrap();
-    assert!(old.contains("contract: wasmconnect:connector@1.0.0 (this host: 1.1.0)"), "{old}");
+    assert!(old.contains("contract: wasmconnect:connector@1.0.0 (this host: 1.2.0)"), "{old}");
+    let legacy = plugin(PluginCommand::Inspect { plugin: component("legacy-transforms") }).await.unwrap();
+    assert!(legacy.contains("contract: wasmconnect:connector@1.1.0 (this host: 1.2.0)"), "{legacy}");
     let transforms = plugin(PluginCommand::Inspect { plugin: component("connect-transforms") }).await.unwrap();
     assert!(transforms.contains("transform: org.apache.kafka.connect.transforms.MaskField$Value [fields (required)"), "{transforms}");
     assert!(transforms.contains("predicate: org.apache.kafka.connect.transforms.predicates.TopicNameMatches"), "{transforms}");

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use error::Endpoint;
 pub use error::SqlError;
 pub use url::{ConnectionConfig, Dialect};
-pub use value::{Column, RowSet, SqlValue, Statement};
+pub use value::{Column, RowSet, SqlValue, Statement, Step};
 
 /// How a pool is sized and how long a caller waits for one of its connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +118,26 @@ impl Database {
             Pool::Postgres(pool) => postgres::execute(&mut *self.acquire(pool).await?, statements).await,
             Pool::Sqlite(pool) => sqlite::execute(&mut *self.acquire(pool).await?, statements).await,
         }
+    }
+
+    /// Runs the steps in order in one transaction, as `execute` does; a copy loads its data
+    /// with `COPY ... FROM STDIN`, which only PostgreSQL has, so on another database a list
+    /// with a copy is refused before anything runs. Returns rows affected (or loaded) per step.
+    pub async fn execute_steps(&self, steps: Vec<Step>) -> Result<Vec<u64>, SqlError> {
+        if let Pool::Postgres(pool) = &self.pool {
+            return postgres::execute_steps(&mut *self.acquire(pool).await?, steps).await;
+        }
+        let statements = steps
+            .into_iter()
+            .map(|step| match step {
+                Step::Statement(statement) => Ok(statement),
+                Step::CopyIn { .. } => Err(SqlError::Denied(format!(
+                    "COPY FROM STDIN is PostgreSQL's, and the {} has no such bulk load: send statements instead",
+                    self.endpoint.name
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        self.execute(statements).await
     }
 
     async fn acquire<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) -> Result<PoolConnection<DB>, SqlError> {

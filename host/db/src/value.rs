@@ -42,6 +42,14 @@ pub struct Statement {
     pub params: Vec<Vec<SqlValue>>,
 }
 
+/// One step of a transaction: a statement, or PostgreSQL's `COPY ... FROM STDIN` with the
+/// data it reads, passed on as it is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Statement(Statement),
+    CopyIn { sql: String, data: Vec<u8> },
+}
+
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
 
 pub fn date_from_days(days: i32) -> Option<NaiveDate> {

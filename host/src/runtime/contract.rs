@@ -1,6 +1,6 @@
 //! The plugin contract's version, and the check that a component was built against one this
 //! host runs: any 1.x. Within a major version the contract only grows (see `wit/connector.wit`),
-//! and wasmtime links a plugin's `@1.M` names to the host's `@1.1.0` ones by semver.
+//! and wasmtime links a plugin's `@1.M` names to the host's `@1.2.0` ones by semver.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +8,7 @@ use wasmtime::Engine;
 use wasmtime::component::types::Component as ComponentType;
 
 /// The contract this host implements, as in `package wasmconnect:connector@...;`.
-pub const VERSION: &str = "1.1.0";
+pub const VERSION: &str = "1.2.0";
 const MAJOR: &str = "1";
 const PACKAGE: &str = "wasmconnect:connector/";
 

@@ -208,15 +208,26 @@ impl sql::Host for TaskState {
 
     fn execute(&mut self, statements: Vec<sql::Statement>) -> Result<Vec<u64>, sql::SqlError> {
         let db = self.database()?;
-        let statements = statements
-            .into_iter()
-            .map(|s| wasmconnect_db::Statement {
-                sql: s.sql,
-                params: s.params.into_iter().map(|row| row.into_iter().map(from_wit_value).collect()).collect(),
-            })
-            .collect();
+        let statements = statements.into_iter().map(from_wit_statement).collect();
         self.ctx.tokio.block_on(db.execute(statements)).map_err(to_wit_error)
     }
+
+    fn execute_steps(&mut self, steps: Vec<sql::Step>) -> Result<Vec<u64>, sql::SqlError> {
+        let db = self.database()?;
+        let steps = steps
+            .into_iter()
+            .map(|step| match step {
+                sql::Step::Statement(s) => wasmconnect_db::Step::Statement(from_wit_statement(s)),
+                // The bytes move on untouched: no per-row work on the host.
+                sql::Step::CopyIn(copy) => wasmconnect_db::Step::CopyIn { sql: copy.sql, data: copy.data },
+            })
+            .collect();
+        self.ctx.tokio.block_on(db.execute_steps(steps)).map_err(to_wit_error)
+    }
+}
+
+fn from_wit_statement(s: sql::Statement) -> wasmconnect_db::Statement {
+    wasmconnect_db::Statement { sql: s.sql, params: s.params.into_iter().map(|row| row.into_iter().map(from_wit_value).collect()).collect() }
 }
 
 fn to_wit_error(e: wasmconnect_db::SqlError) -> sql::SqlError {

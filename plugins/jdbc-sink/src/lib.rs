@@ -1,7 +1,8 @@
 //! The JDBC sink: Confluent's `JdbcSinkConnector` as a wasmconnect plugin. Each batch is
 //! checked record by record first, so a bad record is reported before anything is written;
 //! then its tables are created or evolved as allowed, and all its rows are written with
-//! multi-row statements in one `sql.execute` call, which the host runs as one transaction.
+//! multi-row statements (on PostgreSQL: `COPY`, see [`writer`]) in one `sql.execute-steps`
+//! call, which the host runs as one transaction.
 //!
 //! A batch the database refuses is searched for the record it refuses with dry runs (see
 //! [`JdbcSink::find_bad_record`]), so that the host can set that record aside and put the
@@ -10,6 +11,7 @@
 //! waits out what remains of `retry.backoff.ms`, up to `max.retries` times in a row.
 
 mod catalog;
+mod copy;
 mod ddl;
 mod dialect;
 mod dml;
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmconnect_sdk::data::TIMESTAMP;
-use wasmconnect_sdk::sql::{self, DatabaseError, SqlError, SqlValue, Statement};
+use wasmconnect_sdk::sql::{self, DatabaseError, Dialect, SqlError, SqlValue, Statement, Step};
 use wasmconnect_sdk::{Config, ConnectorError, Manifest, RecordError, Sink, SinkRecord, log};
 
 use crate::catalog::{Catalog, refusal, sql_error};
@@ -35,7 +37,7 @@ use crate::evolution::{TableError, TablePlan};
 use crate::offsets::OffsetsTable;
 use crate::rows::{Action, RowBuilder, RowShape};
 use crate::settings::Settings;
-use crate::writer::Limits;
+use crate::writer::{Limits, Plan};
 
 /// Statement bytes when the database states no limit: a bound on the memory one statement
 /// takes in the plugin and the host.
@@ -48,7 +50,7 @@ pub struct JdbcSink {
     settings: Settings,
     sql: Sql,
     catalog: Catalog,
-    limits: Limits,
+    plan: Plan,
     /// With `exactly.once.enabled`, where the offsets are kept, in each batch's transaction.
     offsets: Option<OffsetsTable>,
     /// Failed attempts at the current batch in a row, and when the last one failed.
@@ -66,6 +68,7 @@ impl Sink for JdbcSink {
         let dialect = sql::get_dialect().map_err(|e| sql_error("connecting to the database", e))?;
         let sql = Sql::new(dialect, settings.quote_identifiers);
         let limits = Limits { rows: settings.batch_size, bytes: statement_bytes(sql)? };
+        let plan = Plan { sql, mode: settings.insert_mode, limits, copy: dialect == Dialect::Postgres && settings.copy };
         let offsets = match &settings.offsets_table {
             Some(table) => {
                 let offsets = OffsetsTable::open(sql, table, config.string_or("name", ""))?;
@@ -74,7 +77,7 @@ impl Sink for JdbcSink {
             }
             None => None,
         };
-        Ok(JdbcSink { sql, catalog: Catalog::new(sql), limits, settings, offsets, failures: 0, last_failure: None })
+        Ok(JdbcSink { sql, catalog: Catalog::new(sql), plan, settings, offsets, failures: 0, last_failure: None })
     }
 
     fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError> {
@@ -113,12 +116,12 @@ impl JdbcSink {
         let mut actions = self.check(records)?;
         self.prepare_tables(&mut actions)?;
         self.apply_db_timezone(&mut actions)?;
-        let mut statements = writer::statements(self.sql, self.settings.insert_mode, self.limits, &actions);
-        statements.extend(self.offsets.as_ref().and_then(|offsets| offsets.advance(records)));
-        if statements.is_empty() {
+        let mut steps = writer::steps(self.plan, &actions);
+        steps.extend(self.offsets.as_ref().and_then(|offsets| offsets.advance(records)).map(Step::Statement));
+        if steps.is_empty() {
             return Ok(());
         }
-        let Err(e) = sql::execute(&statements) else { return Ok(()) };
+        let Err(e) = sql::execute_steps(&steps) else { return Ok(()) };
         // Someone may have changed a table underneath: read the catalog again next time.
         let tables = tables(&actions);
         for table in &tables {
@@ -278,9 +281,10 @@ impl JdbcSink {
 
     /// Runs the statements of `actions` and rolls them back; the database's refusal, if any.
     fn dry_run(&self, actions: &[Action]) -> Result<Option<DatabaseError>, ConnectorError> {
-        let mut statements = writer::statements(self.sql, self.settings.insert_mode, self.limits, actions);
-        statements.push(Statement { sql: format!("SELECT 1 FROM {}", sql::quote(self.sql.dialect, DRY_RUN_END)), params: Vec::new() });
-        match sql::execute(&statements) {
+        let mut steps = writer::steps(self.plan, actions);
+        let end = Statement { sql: format!("SELECT 1 FROM {}", sql::quote(self.sql.dialect, DRY_RUN_END)), params: Vec::new() };
+        steps.push(Step::Statement(end));
+        match sql::execute_steps(&steps) {
             Ok(_) => Err(ConnectorError::Fatal(format!("a dry run was committed: a table named {DRY_RUN_END:?} exists"))),
             Err(SqlError::Database(d)) if d.message.contains(DRY_RUN_END) => Ok(None),
             Err(SqlError::Database(d)) => Ok(Some(d)),

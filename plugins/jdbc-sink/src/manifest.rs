@@ -48,6 +48,9 @@ pub fn manifest() -> Manifest {
              database, written in the same transaction as each batch's rows, and resume from it. A crash between the database's \
              commit and the worker's commit of the consumer group then repeats no record, whatever the insert.mode.",
         ))
+        .define(ConfigKey::boolean("pg.copy.enabled").default(true).group("Writes").doc(
+            "Beyond Confluent's sink: on PostgreSQL, write insert.mode=insert rows with COPY ... FROM STDIN, and upsert rows with COPY into a temporary staging table merged by INSERT ... SELECT ... ON CONFLICT, in the batch's one transaction. false writes multi-row INSERT statements, as on other databases.",
+        ))
         .define(ConfigKey::string("exactly.once.offsets.table").default("__wasmconnect_offsets").group("Exactly once").doc(
             "The table exactly.once.enabled keeps the offsets in (created if missing; rows keyed by connector name, topic and partition).",
         ))

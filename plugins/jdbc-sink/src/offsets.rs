@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use wasmconnect_sdk::sql::{self, SqlValue, Statement};
+use wasmconnect_sdk::sql::{self, SqlError, SqlValue, Statement};
 use wasmconnect_sdk::{ConnectorError, SinkRecord};
 
 use crate::catalog::sql_error;
@@ -39,8 +39,15 @@ impl OffsetsTable {
             sql.ident(KEY[1]),
             sql.ident(KEY[2]),
         );
-        sql::execute(&[Statement { sql: create, params: vec![Vec::new()] }])
-            .map_err(|e| sql_error(&format!("creating the offsets table {table}"), e))?;
+        let create = [Statement { sql: create, params: vec![Vec::new()] }];
+        let created = match sql::execute(&create) {
+            // PostgreSQL's IF NOT EXISTS takes no lock: of two tasks creating the table at once
+            // one fails on the catalog's unique index (or finds the name taken), and by then
+            // the table is there.
+            Err(SqlError::Database(d)) if matches!(d.code.as_deref(), Some("23505" | "42P07")) => sql::execute(&create),
+            other => other,
+        };
+        created.map_err(|e| sql_error(&format!("creating the offsets table {table}"), e))?;
         Ok(offsets)
     }
 

@@ -57,6 +57,8 @@ pub struct Settings {
     pub zone: Zone,
     /// `exactly.once.enabled`: the table its offsets are kept in, with the rows.
     pub offsets_table: Option<String>,
+    /// `pg.copy.enabled`: inserts and upserts by `COPY` on PostgreSQL.
+    pub copy: bool,
 }
 
 /// The longest `retry.backoff.ms`: the wait happens inside a `put` call, which the host
@@ -138,6 +140,7 @@ impl Settings {
             zone,
             offsets_table: flag(config, "exactly.once.enabled")?
                 .then(|| config.string_or("exactly.once.offsets.table", "__wasmconnect_offsets").trim().to_owned()),
+            copy: config.bool_or("pg.copy.enabled", true).map_err(invalid)?,
         })
     }
 
@@ -223,13 +226,14 @@ mod tests {
                 retry_backoff_ms: 3000,
                 zone: Zone::parse("UTC").unwrap(),
                 offsets_table: None,
+                copy: true,
             }
         );
         assert_eq!(s.table_for("my_topic_users"), "my_topic_users");
     }
 
     /// Every key the plugin reads, set to something other than its default.
-    const EVERY_KEY: [(&str, &str); 16] = [
+    const EVERY_KEY: [(&str, &str); 17] = [
         ("table.name.format", "kafka_${topic}_v1"),
         ("insert.mode", "UPSERT"),
         ("pk.mode", "record_key"),
@@ -246,6 +250,7 @@ mod tests {
         ("db.timezone", "Europe/Paris"),
         ("exactly.once.enabled", "true"),
         ("exactly.once.offsets.table", "sink_offsets"),
+        ("pg.copy.enabled", "false"),
     ];
 
     #[test]
@@ -259,6 +264,7 @@ mod tests {
         assert_eq!((s.batch_size, s.max_retries, s.retry_backoff_ms), (10, 2, 50));
         assert_eq!(s.zone, Zone::parse("Europe/Paris").unwrap());
         assert_eq!(s.offsets_table.as_deref(), Some("sink_offsets"));
+        assert!(!s.copy);
         assert_eq!(parse(&[("fields.whitelist", "a,b")]).unwrap().fields, ["a", "b"]);
         assert_eq!(parse(&[("insert.mode", "update"), ("pk.mode", "kafka")]).unwrap().insert_mode, InsertMode::Update);
     }

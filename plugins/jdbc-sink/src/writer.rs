@@ -9,15 +9,18 @@
 //! delete of it replaces the earlier one, so the last record wins, as it would one record
 //! at a time. Plain inserts keep every row, so that a duplicate key fails as it should.
 //! Each segment becomes multi-row statements that stay within `batch.size` rows, the 65,535
-//! parameters MySQL and PostgreSQL number, and the bytes one statement may carry.
+//! parameters MySQL and PostgreSQL number, and the bytes one statement may carry. On
+//! PostgreSQL with the bulk path on, inserts go by `COPY` into the table instead, and upserts
+//! by `COPY` into a temporary staging table that an `INSERT ... SELECT ... ON CONFLICT`
+//! merges into the table; the staging table is dropped with the transaction's commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmconnect_sdk::sql::{SqlValue, Statement};
+use wasmconnect_sdk::sql::{CopyIn, SqlValue, Statement, Step};
 
 use crate::dialect::Sql;
-use crate::dml;
+use crate::{copy, dml};
 use crate::rows::{Action, RowShape};
 use crate::settings::InsertMode;
 
@@ -34,7 +37,17 @@ pub struct Limits {
     pub bytes: usize,
 }
 
-pub fn statements(sql: Sql, mode: InsertMode, limits: Limits, actions: &[Action]) -> Vec<Statement> {
+/// How a batch's rows are written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    pub sql: Sql,
+    pub mode: InsertMode,
+    pub limits: Limits,
+    /// Inserts and upserts by `COPY` (PostgreSQL only).
+    pub copy: bool,
+}
+
+pub fn steps(plan: Plan, actions: &[Action]) -> Vec<Step> {
     let mut tables: Vec<(&str, Vec<Segment>, HashMap<String, usize>)> = Vec::new();
     for action in actions {
         let (table, shape, params, delete) = match action {
@@ -60,7 +73,7 @@ pub fn statements(sql: Sql, mode: InsertMode, limits: Limits, actions: &[Action]
                 segments.len() - 1
             }
         };
-        let replaces = delete || mode != InsertMode::Insert;
+        let replaces = delete || plan.mode != InsertMode::Insert;
         segments[at].add(key.clone().filter(|_| replaces), params.clone());
         if let Some(key) = key {
             last_touch.insert(key, at);
@@ -69,7 +82,7 @@ pub fn statements(sql: Sql, mode: InsertMode, limits: Limits, actions: &[Action]
     let mut out = Vec::new();
     for (table, segments, _) in tables {
         for segment in segments {
-            segment.emit(sql, mode, limits, table, &mut out);
+            segment.emit(plan, table, &mut out);
         }
     }
     out
@@ -107,13 +120,14 @@ impl Segment {
         }
     }
 
-    fn emit(self, sql: Sql, mode: InsertMode, limits: Limits, table: &str, out: &mut Vec<Statement>) {
+    fn emit(self, plan: Plan, table: &str, out: &mut Vec<Step>) {
+        let Plan { sql, mode, limits, copy } = plan;
         let columns: Vec<&str> = self.shape.fields.iter().map(|f| f.name.as_str()).collect();
         let key: Vec<&str> = self.shape.key.iter().map(String::as_str).collect();
+        let statement = |sql, params| Step::Statement(Statement { sql, params });
         if self.delete {
             for chunk in chunks(limits, self.rows) {
-                let sql = dml::delete(sql, table, &key, chunk.len());
-                out.push(Statement { sql, params: vec![chunk.into_iter().flatten().collect()] });
+                out.push(statement(dml::delete(sql, table, &key, chunk.len()), vec![chunk.into_iter().flatten().collect()]));
             }
             return;
         }
@@ -126,16 +140,52 @@ impl Segment {
             }
             let names: Vec<&str> = set.iter().map(|&i| columns[i]).collect();
             let params = self.rows.iter().map(|row| set.iter().chain(&key_positions).map(|&i| row[i].clone()).collect()).collect();
-            out.push(Statement { sql: dml::update(sql, table, &names, &key), params });
+            out.push(statement(dml::update(sql, table, &names, &key), params));
             return;
         }
+        if copy {
+            return copy_steps(plan, table, &columns, &key, self.rows, out);
+        }
         for chunk in chunks(limits, self.rows) {
-            let sql = match mode {
+            let text = match mode {
                 InsertMode::Upsert => dml::upsert(sql, table, &columns, &key, chunk.len()),
                 _ => dml::insert(sql, table, &columns, chunk.len()),
             };
-            out.push(Statement { sql, params: vec![chunk.into_iter().flatten().collect()] });
+            out.push(statement(text, vec![chunk.into_iter().flatten().collect()]));
         }
+    }
+}
+
+/// Inserts copied straight into the table; upserts copied into a staging table made like
+/// the table's columns, then merged. A batch may have several upsert segments of a table
+/// (around a delete, say), so each gets a staging table of its own.
+fn copy_steps(plan: Plan, table: &str, columns: &[&str], key: &[&str], rows: Vec<Vec<SqlValue>>, out: &mut Vec<Step>) {
+    let Plan { sql, mode, limits, .. } = plan;
+    let names: Vec<String> = columns.iter().map(|c| sql.ident(c)).collect();
+    let target = match mode {
+        InsertMode::Upsert => {
+            let staging = sql.ident(&format!("wasmconnect_staging_{}", out.len()));
+            // Only the written columns, with the table's types and no constraints: a NOT NULL
+            // column not written here must not fail the copy.
+            let create = format!("CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA", names.join(", "), sql.ident(table));
+            out.push(Step::Statement(Statement { sql: create, params: Vec::new() }));
+            Some(staging)
+        }
+        _ => None,
+    };
+    let into = target.clone().unwrap_or_else(|| sql.ident(table));
+    for chunk in chunks(limits, rows) {
+        let data = copy::encode(chunk.iter().map(Vec::as_slice));
+        out.push(Step::CopyIn(CopyIn { sql: copy::statement(&into, &names), data }));
+    }
+    if let Some(staging) = target {
+        let merge = format!(
+            "INSERT INTO {} ({list}) SELECT {list} FROM {staging}{}",
+            sql.ident(table),
+            sql.upsert_clause(key, columns),
+            list = names.join(", ")
+        );
+        out.push(Step::Statement(Statement { sql: merge, params: Vec::new() }));
     }
 }
 
@@ -192,6 +242,71 @@ mod tests {
 
     fn delete(table: &str, key: &Arc<RowShape>, id: i64) -> Action {
         Action::Delete { table: table.into(), shape: key.clone(), params: vec![SqlValue::Int(id)] }
+    }
+
+    /// The statements of the multi-row path (no copy).
+    fn statements(sql: Sql, mode: InsertMode, limits: Limits, actions: &[Action]) -> Vec<Statement> {
+        steps(Plan { sql, mode, limits, copy: false }, actions)
+            .into_iter()
+            .map(|step| match step {
+                Step::Statement(s) => s,
+                Step::CopyIn(c) => panic!("a copy without the copy path: {}", c.sql),
+            })
+            .collect()
+    }
+
+    const POSTGRES: Sql = Sql { dialect: Dialect::Postgres, quote_identifiers: true };
+
+    fn copy_plan(mode: InsertMode) -> Plan {
+        Plan { sql: POSTGRES, mode, limits: ROOMY, copy: true }
+    }
+
+    /// Each step as its SQL, a copy's data after it.
+    fn described(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Statement(s) => s.sql.clone(),
+                Step::CopyIn(c) => format!("{} <- {}", c.sql, String::from_utf8_lossy(&c.data)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inserts_copy_into_the_table() {
+        let s = shape(&["id", "v"], &[]);
+        let actions = [write("a", &s, 1, 10), write("b", &s, 2, 20), write("a", &s, 3, 30)];
+        assert_eq!(
+            described(&steps(copy_plan(InsertMode::Insert), &actions)),
+            ["COPY \"a\" (\"id\", \"v\") FROM STDIN <- 1\t10\n3\t30\n", "COPY \"b\" (\"id\", \"v\") FROM STDIN <- 2\t20\n"]
+        );
+        let small = Plan { limits: Limits { rows: 1, bytes: 1 << 20 }, ..copy_plan(InsertMode::Insert) };
+        assert_eq!(steps(small, &actions).len(), 3, "batch.size bounds the rows of one copy too");
+    }
+
+    #[test]
+    fn upserts_copy_into_a_staging_table_then_merge_with_the_last_value_of_each_key() {
+        let row = shape(&["id", "v"], &["id"]);
+        let key = shape(&["id"], &["id"]);
+        let actions = [write("t", &row, 1, 10), write("t", &row, 1, 11), delete("t", &key, 2), write("t", &row, 2, 20)];
+        assert_eq!(
+            described(&steps(copy_plan(InsertMode::Upsert), &actions)),
+            [
+                "CREATE TEMP TABLE \"wasmconnect_staging_0\" ON COMMIT DROP AS SELECT \"id\", \"v\" FROM \"t\" WITH NO DATA",
+                "COPY \"wasmconnect_staging_0\" (\"id\", \"v\") FROM STDIN <- 1\t11\n",
+                "INSERT INTO \"t\" (\"id\", \"v\") SELECT \"id\", \"v\" FROM \"wasmconnect_staging_0\" ON CONFLICT (\"id\") DO UPDATE SET \"v\" = EXCLUDED.\"v\"",
+                "DELETE FROM \"t\" WHERE \"id\" IN ($1)",
+                "CREATE TEMP TABLE \"wasmconnect_staging_4\" ON COMMIT DROP AS SELECT \"id\", \"v\" FROM \"t\" WITH NO DATA",
+                "COPY \"wasmconnect_staging_4\" (\"id\", \"v\") FROM STDIN <- 2\t20\n",
+                "INSERT INTO \"t\" (\"id\", \"v\") SELECT \"id\", \"v\" FROM \"wasmconnect_staging_4\" ON CONFLICT (\"id\") DO UPDATE SET \"v\" = EXCLUDED.\"v\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn updates_keep_their_statement_on_the_copy_path() {
+        let s = shape(&["id", "v"], &["id"]);
+        assert_eq!(described(&steps(copy_plan(InsertMode::Update), &[write("t", &s, 1, 5)])), ["UPDATE \"t\" SET \"v\" = $1 WHERE \"id\" = $2"]);
     }
 
     fn sql_of(out: &[Statement]) -> Vec<&str> {

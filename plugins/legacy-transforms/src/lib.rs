@@ -1,17 +1,16 @@
 //! A transforms component as every one built before `packed-transform` existed: it exports
 //! the `transform` interface only. Its one class, `wasmconnect.testing.SetTopic`, sends each
 //! record to the configured topic; the tests use it to check that the host falls back to
-//! `transform.apply` for such components.
+//! `transform.apply` for such components. It is built against the frozen contract
+//! `wit/history/1.1.0`, so it is also the tests' plugin of an older minor than the host's.
 
 // Only a component exports; natively (as `cargo test` builds every crate) there is nothing.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
 
-use wasmconnect_sdk::wit::types::{Config, ConnectorError, RecordBatch};
-
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/history/1.1.0",
     inline: "
         package wasmconnect:legacy-test;
 
@@ -23,17 +22,12 @@ wit_bindgen::generate!({
         }
     ",
     world: "transforms-before-packed",
-    with: {
-        "wasmconnect:connector/types@1.1.0": wasmconnect_sdk::wit::types,
-        "wasmconnect:connector/log@1.1.0": wasmconnect_sdk::wit::log,
-        "wasmconnect:connector/config@1.1.0": wasmconnect_sdk::wit::config,
-        "wasmconnect:connector/offsets@1.1.0": wasmconnect_sdk::wit::offsets,
-        "wasmconnect:connector/sql@1.1.0": wasmconnect_sdk::wit::sql,
-        "wasmconnect:connector/progress@1.1.0": wasmconnect_sdk::wit::progress,
-    },
+    generate_all,
 });
 
 use exports::wasmconnect::connector::transform::{Guest, Step, Transformed};
+// Its own types, of 1.1.0, not the SDK's: the component uses nothing of a newer contract.
+use wasmconnect::connector::types::{Config, ConnectorError, RecordBatch};
 
 thread_local! {
     /// The topic of each configured SetTopic, by handle.
@@ -59,19 +53,18 @@ impl Guest for LegacyTransforms {
         Err(ConnectorError::Config(format!("unknown predicate class {class}: this plugin has none")))
     }
 
-    fn apply(steps: Vec<Step>, batch: RecordBatch) -> Result<Transformed, ConnectorError> {
-        let mut records = wasmconnect_sdk::__wire::decode_record_batch(batch)?;
+    fn apply(steps: Vec<Step>, mut batch: RecordBatch) -> Result<Transformed, ConnectorError> {
         TOPICS.with_borrow(|topics| {
             for step in &steps {
                 let topic = topics.get(step.transform as usize).ok_or_else(|| ConnectorError::Fatal(format!("no transform {}", step.transform)))?;
-                for record in &mut records {
+                for record in &mut batch.records {
                     record.topic.clone_from(topic);
                 }
             }
             Ok::<_, ConnectorError>(())
         })?;
-        let origins = (0..records.len() as u32).collect();
-        Ok(Transformed { batch: wasmconnect_sdk::__wire::encode_record_batch(records), origins, failures: Vec::new() })
+        let origins = (0..batch.records.len() as u32).collect();
+        Ok(Transformed { batch, origins, failures: Vec::new() })
     }
 }
 

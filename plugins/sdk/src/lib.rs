@@ -54,12 +54,12 @@ pub mod source_bindings {
         export_macro_name: "export_source_world",
         default_bindings_module: "wasmconnect_sdk::source_bindings",
         with: {
-            "wasmconnect:connector/types@1.1.0": crate::wit::types,
-            "wasmconnect:connector/log@1.1.0": crate::wit::log,
-            "wasmconnect:connector/config@1.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
-            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
+            "wasmconnect:connector/types@1.2.0": crate::wit::types,
+            "wasmconnect:connector/log@1.2.0": crate::wit::log,
+            "wasmconnect:connector/config@1.2.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.2.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.2.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.2.0": crate::wit::progress,
         },
     });
 }
@@ -74,12 +74,12 @@ pub mod sink_bindings {
         export_macro_name: "export_sink_world",
         default_bindings_module: "wasmconnect_sdk::sink_bindings",
         with: {
-            "wasmconnect:connector/types@1.1.0": crate::wit::types,
-            "wasmconnect:connector/log@1.1.0": crate::wit::log,
-            "wasmconnect:connector/config@1.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
-            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
+            "wasmconnect:connector/types@1.2.0": crate::wit::types,
+            "wasmconnect:connector/log@1.2.0": crate::wit::log,
+            "wasmconnect:connector/config@1.2.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.2.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.2.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.2.0": crate::wit::progress,
         },
     });
 }
@@ -94,12 +94,12 @@ pub mod transform_bindings {
         export_macro_name: "export_transforms_world",
         default_bindings_module: "wasmconnect_sdk::transform_bindings",
         with: {
-            "wasmconnect:connector/types@1.1.0": crate::wit::types,
-            "wasmconnect:connector/log@1.1.0": crate::wit::log,
-            "wasmconnect:connector/config@1.1.0": crate::wit::config,
-            "wasmconnect:connector/offsets@1.1.0": crate::wit::offsets,
-            "wasmconnect:connector/sql@1.1.0": crate::wit::sql,
-            "wasmconnect:connector/progress@1.1.0": crate::wit::progress,
+            "wasmconnect:connector/types@1.2.0": crate::wit::types,
+            "wasmconnect:connector/log@1.2.0": crate::wit::log,
+            "wasmconnect:connector/config@1.2.0": crate::wit::config,
+            "wasmconnect:connector/offsets@1.2.0": crate::wit::offsets,
+            "wasmconnect:connector/sql@1.2.0": crate::wit::sql,
+            "wasmconnect:connector/progress@1.2.0": crate::wit::progress,
         },
     });
 }

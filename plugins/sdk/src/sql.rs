@@ -1,7 +1,7 @@
 //! SQL through the host's connection pool, with the per-dialect helpers every JDBC-style
 //! plugin needs: identifier quoting and placeholders.
 
-pub use crate::wit::sql::{Column, DatabaseError, Dialect, RowSet, SqlError, SqlValue, Statement, execute, get_dialect, query};
+pub use crate::wit::sql::{Column, CopyIn, DatabaseError, Dialect, RowSet, SqlError, SqlValue, Statement, Step, execute, execute_steps, get_dialect, query};
 
 use crate::ConnectorError;
 

@@ -135,3 +135,19 @@ async fn errors_carry_the_sqlstate_or_say_what_was_wrong() {
     assert!(err.to_string().contains("\"1,5\""), "{err}");
 }
 
+#[tokio::test]
+async fn a_copy_step_is_refused_before_anything_runs() {
+    let (db, name) = mariadb("copy").await;
+    db.execute(vec![stmt("CREATE TABLE t (id INT)", vec![])]).await.unwrap();
+    let steps = vec![
+        Step::Statement(stmt("INSERT INTO t VALUES (1)", vec![])),
+        Step::CopyIn { sql: "COPY t (id) FROM STDIN".into(), data: b"2\n".to_vec() },
+    ];
+    let err = db.execute_steps(steps).await.unwrap_err();
+    assert!(matches!(&err, SqlError::Denied(m) if m.contains("PostgreSQL's") && m.contains("MySQL database")), "{err:?}");
+    let counts = db.execute_steps(vec![Step::Statement(stmt("INSERT INTO t VALUES (3)", vec![]))]).await.unwrap();
+    assert_eq!(counts, [1], "statements alone run as with execute");
+    let ids = db.query("SELECT id FROM t", vec![]).await.unwrap();
+    assert_eq!(ids.rows, [[SqlValue::Int(3)]]);
+    drop_mariadb(&name).await;
+}

@@ -155,6 +155,58 @@ async fn execute_is_one_transaction_and_counts_rows_per_statement() {
     drop_table(&db, &table).await;
 }
 
+fn copy(sql: &str, data: &str) -> Step {
+    Step::CopyIn { sql: sql.into(), data: data.as_bytes().to_vec() }
+}
+
+#[tokio::test]
+async fn steps_copy_data_in_the_same_transaction_as_statements() {
+    let (db, table) = postgres("copy").await;
+    db.execute(vec![stmt(&format!("CREATE TABLE {table} (id INT PRIMARY KEY, note TEXT)"), vec![])]).await.unwrap();
+    let counts = db
+        .execute_steps(vec![
+            Step::Statement(stmt(&format!("INSERT INTO {table} VALUES ($1, 'param')"), vec![vec![SqlValue::Int(1)]])),
+            copy(&format!("COPY {table} (id, note) FROM STDIN"), "2\ta\\tb\n3\t\\N\n4\t\\\\N\n"),
+            Step::Statement(stmt(&format!("UPDATE {table} SET id = id + 10 WHERE id > 1"), vec![])),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(counts, [1, 3, 3], "a copy counts the rows it loaded");
+    let rows = db.query(&format!("SELECT id, note FROM {table} ORDER BY id"), vec![]).await.unwrap();
+    let text = |s: &str| SqlValue::Text(s.into());
+    assert_eq!(
+        rows.rows,
+        [vec![SqlValue::Int(1), text("param")], vec![SqlValue::Int(12), text("a\tb")], vec![SqlValue::Int(13), SqlValue::Null], vec![SqlValue::Int(14), text("\\N")]]
+    );
+    drop_table(&db, &table).await;
+}
+
+#[tokio::test]
+async fn a_failed_copy_rolls_back_the_whole_transaction_and_the_connection_stays_usable() {
+    let (db, table) = postgres("copyfail").await;
+    db.execute(vec![stmt(&format!("CREATE TABLE {table} (id INT PRIMARY KEY)"), vec![])]).await.unwrap();
+    let duplicate = db
+        .execute_steps(vec![
+            Step::Statement(stmt(&format!("INSERT INTO {table} VALUES (1)"), vec![])),
+            copy(&format!("COPY {table} (id) FROM STDIN"), "2\n1\n"),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(&duplicate, SqlError::Database { code: Some(code), .. } if code == "23505"), "{duplicate:?}");
+    let garbage = db.execute_steps(vec![copy(&format!("COPY {table} (id) FROM STDIN"), "two\n")]).await.unwrap_err();
+    assert!(matches!(&garbage, SqlError::Database { code: Some(code), .. } if code == "22P02"), "{garbage:?}");
+    let missing = db.execute_steps(vec![copy("COPY wcdb_no_such_table (id) FROM STDIN", "1\n")]).await.unwrap_err();
+    assert!(matches!(&missing, SqlError::Database { code: Some(code), .. } if code == "42P01"), "{missing:?}");
+    let not_a_copy = db.execute_steps(vec![copy(&format!("SELECT * FROM {table}"), "")]).await.unwrap_err();
+    assert!(matches!(&not_a_copy, SqlError::Database { code: None, message } if message.contains("COPY ... FROM STDIN")), "{not_a_copy:?}");
+    // Every pooled connection is still in step with the server after those failures.
+    for _ in 0..12 {
+        let count = db.query(&format!("SELECT COUNT(*) FROM {table}"), vec![]).await.unwrap();
+        assert_eq!(count.rows, [[SqlValue::Int(0)]], "nothing of the failed transactions is left");
+    }
+    drop_table(&db, &table).await;
+}
+
 #[tokio::test]
 async fn errors_carry_the_sqlstate() {
     let db = connect(POSTGRES).await;
