@@ -7,9 +7,13 @@
 //!        bench --only transforms [RECORDS]  (the chain alone, 1000000 records by default;
 //!        prints its table and writes no file, as it is not a full run)
 //!        bench --only source [ROWS]  (MariaDB → embedded log alone, likewise)
-//!        bench --only sinks [ROWS]  (the MariaDB and PostgreSQL sinks alone, likewise)
+//!        bench --only scale [CONNECTORS]  (idle connectors on one worker process, 200 by
+//!        default; likewise prints its table only)
+//!        bench --only mariadb-sink [ROWS]  (the JDBC sink into MariaDB beside its baseline,
+//!        as for a profile of it; likewise)
 
 mod kafka;
+mod scale;
 mod transforms;
 
 use std::sync::Arc;
@@ -27,6 +31,8 @@ use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, ProducerRecord, TopicLog, To
 const READ_BATCH: usize = 1000;
 /// Records per sink transaction: what the worker hands one `put`.
 const WRITE_BATCH: usize = 500;
+/// Idle connectors on one worker in the scale scenario, as issue 12 sets it.
+const SCALE_CONNECTORS: usize = 200;
 
 struct Measurement {
     scenario: &'static str,
@@ -38,6 +44,9 @@ struct Measurement {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == scale::BARE_INSTANCES_ARG) {
+        return scale::bare_instances(&args[1..]);
+    }
     let mut flag = |name: &str| -> anyhow::Result<Option<String>> {
         let Some(at) = args.iter().position(|a| a == name) else { return Ok(None) };
         anyhow::ensure!(at + 1 < args.len(), "{name} needs a value");
@@ -57,39 +66,40 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("source") => {
             let rows = count.unwrap_or(100_000);
-            let db = TestDb::create("bench").await;
-            db.exec(USERS_DDL).await;
-            fill_users(&db.pool, rows).await?;
+            let db = users_db(rows).await?;
             let source = source_scenario(&db, rows).await?;
             db.drop_database().await;
             println!("{}", render(&[source]));
             return Ok(());
         }
-        Some("sinks") => {
+        Some("scale") => {
+            let scale = scale::run(count.unwrap_or(SCALE_CONNECTORS), &wasmconnect_e2e::plugin_path()).await?;
+            println!("{}", render_scale(&scale));
+            return Ok(());
+        }
+        Some("mariadb-sink") => {
             let rows = count.unwrap_or(100_000);
-            let db = TestDb::create("bench").await;
-            db.exec(USERS_DDL).await;
-            fill_users(&db.pool, rows).await?;
-            let sinks = sink_scenarios(&db, rows).await?;
+            let db = users_db(rows).await?;
+            let sinks = sink_scenarios(&db, rows, false).await?;
             db.drop_database().await;
             println!("{}", render(&sinks));
             return Ok(());
         }
-        Some(other) => anyhow::bail!("--only {other}: the scenarios that run alone are `transforms`, `source` and `sinks`"),
+        Some(other) => anyhow::bail!("--only {other}: the scenarios that run alone are `transforms`, `source`, `scale` and `mariadb-sink`"),
     }
     let rows = count.unwrap_or(100_000);
-    let db = TestDb::create("bench").await;
-    db.exec(USERS_DDL).await;
-    fill_users(&db.pool, rows).await?;
+    let db = users_db(rows).await?;
 
     let source = source_scenario(&db, rows).await?;
     let kafka = kafka::source_scenario(&db, rows).await?;
-    let [mariadb, postgres] = sink_scenarios(&db, rows).await?;
+    let sinks = sink_scenarios(&db, rows, true).await?;
     db.drop_database().await;
     let chain_records = rows * 10;
     let chain = transforms::run(chain_records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
+    let scale = scale::run(SCALE_CONNECTORS, &wasmconnect_e2e::plugin_path()).await?;
 
-    let table = format!("{}\n{}", render(&[source, kafka, mariadb, postgres]), render_chain(chain_records, &chain));
+    let scenarios: Vec<Measurement> = [source, kafka].into_iter().chain(sinks).collect();
+    let table = format!("{}\n{}\n{}", render(&scenarios), render_chain(chain_records, &chain), render_scale(&scale));
     println!("{table}");
     let report = format!(
         "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB and \
@@ -101,6 +111,14 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&results_path, report)?;
     eprintln!("written to {results_path}");
     Ok(())
+}
+
+/// A database of the bench's own with a `users` table of `rows` rows.
+async fn users_db(rows: usize) -> anyhow::Result<TestDb> {
+    let db = TestDb::create("bench").await;
+    db.exec(USERS_DDL).await;
+    fill_users(&db.pool, rows).await?;
+    Ok(db)
 }
 
 async fn fill_users(pool: &MySqlPool, rows: usize) -> anyhow::Result<()> {
@@ -274,9 +292,10 @@ async fn raw_pg_sink(pool: &sqlx::PgPool, log: &EmbeddedLog, topic: &str, rows: 
     Ok(())
 }
 
-/// The JDBC sink writing the source's records to MariaDB and to PostgreSQL, each beside its
-/// baseline (multi-row INSERT on MariaDB, binary COPY on PostgreSQL), on the same records.
-async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement; 2]> {
+/// The JDBC sink writing the source's records to MariaDB and (with `postgres`) to
+/// PostgreSQL, each beside its baseline (multi-row INSERT on MariaDB, binary COPY on
+/// PostgreSQL), on the same records.
+async fn sink_scenarios(db: &TestDb, rows: usize, postgres: bool) -> anyhow::Result<Vec<Measurement>> {
     let dir = tempfile::tempdir()?;
     // The records to write: what the source produced, copied into a log of their own.
     let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
@@ -309,6 +328,10 @@ async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement
     let mariadb = Measurement { scenario: "sink: JSON envelopes → MariaDB multi-row INSERT", rows, baseline, wasmconnect: started.elapsed() };
     let written = db.count("bench_in").await.unwrap_or(0);
     anyhow::ensure!(written == rows as i64, "the MariaDB sink committed {rows} records but its table holds {written} rows");
+    if !postgres {
+        worker.shutdown().await?;
+        return Ok(vec![mariadb]);
+    }
 
     let pg_db = PgDb::create("bench").await;
     let pg_pool = pg_db.pool.clone();
@@ -327,7 +350,7 @@ async fn sink_scenarios(db: &TestDb, rows: usize) -> anyhow::Result<[Measurement
     anyhow::ensure!(written == rows as i64, "the PostgreSQL sink committed {rows} records but its table holds {written} rows");
     worker.shutdown().await?;
     pg.drop_database().await;
-    Ok([mariadb, postgres])
+    Ok(vec![mariadb, postgres])
 }
 
 /// Waits until the sink has committed the position after the last of `rows` records of
@@ -380,6 +403,28 @@ fn render_chain(records: usize, times: &transforms::ChainTimes) -> String {
         per_record(times.wasm),
         times.wasm.as_secs_f64() / times.native.as_secs_f64()
     )
+}
+
+fn render_scale(s: &scale::Scale) -> String {
+    const MIB: f64 = (1u64 << 20) as f64;
+    let n = s.connectors;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let latency = |l: &scale::Latency| format!("{:.2} / {:.2} ms", ms(l.p50), ms(l.p99));
+    let per_connector = (s.rss_loaded.saturating_sub(s.rss_empty)) as f64 / n as f64 / MIB;
+    let rows = [
+        ("resident memory per idle connector (worker VmRSS, loaded − empty, / connectors)", format!("{:.2} MiB per bare source instance", s.bare_instance as f64 / MIB), format!("{per_connector:.2} MiB"), "≤ 5 MiB"),
+        ("worker VmRSS", format!("{:.0} MiB with 0 connectors", s.rss_empty as f64 / MIB), format!("{:.0} MiB with {n}", s.rss_loaded as f64 / MIB), ""),
+        ("`GET /connectors?expand=status` p50 / p99", format!("{} with 0 connectors", latency(&s.list_empty)), format!("{} with {n}", latency(&s.list_loaded)), ""),
+        ("`GET /` p50 / p99", String::new(), format!("{} with {n}", latency(&s.root_loaded)), ""),
+        ("start to first REST answer, compiled components cached, 0 connectors (median)", format!("{:.0} ms first start, compiling them", ms(s.first_start)), format!("{:.0} ms", ms(s.cold_start)), "< 300 ms"),
+        ("restart with {n} connectors: first REST answer / every task RUNNING (median)", String::new(), format!("{:.0} / {:.0} ms", ms(s.restart_ready), ms(s.restart_running)), ""),
+        ("creating the {n} connectors over REST, one after the other", String::new(), format!("{:.0} ms", ms(s.create_all)), ""),
+    ];
+    let mut out = format!("| scale: {n} idle connectors on one worker process | baseline | wasmconnect | goal |\n|---|---:|---:|---:|\n");
+    for (what, baseline, measured, goal) in rows {
+        out.push_str(&format!("| {} | {baseline} | {measured} | {goal} |\n", what.replace("{n}", &n.to_string())));
+    }
+    out
 }
 
 /// The process's peak resident set (VmHWM), in MiB.
