@@ -197,13 +197,12 @@ pub fn manifest() -> Manifest {
         ClassDef::new("org.apache.kafka.connect.transforms.predicates.RecordIsTombstone")
             .doc("True for records whose value is null (tombstones)."),
     );
-    let manifest = manifest.predicate(
+    manifest.predicate(
         ClassDef::new("org.apache.kafka.connect.transforms.predicates.TopicNameMatches")
             .doc("True for records whose whole topic name matches a Java regular expression.")
             .define(ConfigKey::string("pattern").required()
                 .doc("Java regular expression for topic names (look-around and back-references are not supported).")),
-    );
-    manifest
+    )
 }
 
 /// The `$Key` and `$Value` classes of one transform: the same keys, documented for the part
