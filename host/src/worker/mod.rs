@@ -2,6 +2,7 @@
 //! instance, converting between Connect data and topic bytes, committing offsets.
 
 mod chain;
+mod committer;
 mod convert;
 pub mod dead_letter;
 pub mod offsets;

@@ -1,6 +1,6 @@
 //! The sink task loop: read the subscribed topics from the committed position of the
 //! consumer group `connect-<connector>`, convert, transform, `put` a batch, then commit the
-//! positions.
+//! positions (on a thread of their own, while the next batch is put).
 //! A record that cannot be converted or written fails the task with a message that says
 //! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
 
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use wasmconnect_log::{ConsumerRecord, LogError, TopicLog, TopicPartition};
 
 use super::chain::TransformChain;
+use super::committer::Committer;
 use super::dead_letter::{DeadLetters, Failure, Original, Stage};
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
@@ -37,11 +38,12 @@ struct SinkTask<'a> {
     positions: BTreeMap<TopicPartition, i64>,
     /// Where the plugin asked to resume, from offsets it keeps itself: wins over the group's.
     resume_at: BTreeMap<TopicPartition, i64>,
-    /// Positions put but not committed yet, and how often to commit them: the worker's
-    /// `offset.flush.interval.ms`, or after every batch when it is not set.
+    /// Positions put but not handed to the committer yet, and how often to hand them over:
+    /// the worker's `offset.flush.interval.ms`, or after every batch when it is not set.
     uncommitted: BTreeMap<TopicPartition, i64>,
     flush_every: Option<Duration>,
     last_flush: Instant,
+    committer: &'a Committer,
 }
 
 pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<(), String> {
@@ -54,47 +56,65 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
         return Err("a sink connector needs `topics`: the comma-separated topics to read".into());
     }
     let converters = Converters::for_connector(&spec.config, &ctx.worker_config).map_err(|e| e.to_string())?;
+    let group = format!("connect-{}", spec.connector);
+    let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
+    let committer = Committer::new();
     let mut task = SinkTask {
         ctx,
         log: ctx.log_for(&spec.config)?,
         spec,
-        group: format!("connect-{}", spec.connector),
+        group: group.clone(),
         topics,
         converters,
         chain: TransformChain::start(ctx, spec)?,
-        metrics: TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id),
+        metrics: metrics.clone(),
         dead_letters: DeadLetters::from_config(&spec.config),
         positions: BTreeMap::new(),
         resume_at: BTreeMap::new(),
         uncommitted: BTreeMap::new(),
         flush_every: flush_interval(&ctx.worker_config)?,
         last_flush: Instant::now(),
+        committer: &committer,
     };
-    let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
-    let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
-    if !start_plugin(ctx, spec, stop, || instance.start())? {
-        return Ok(());
-    }
-    task.resume_at = instance.resume_offsets().into_iter().map(|(topic, partition, offset)| (TopicPartition { topic, partition }, offset)).collect();
-    if !task.resume_at.is_empty() {
-        tracing::info!(connector = %spec.connector, task = spec.id, offsets = ?task.resume_at, "resuming from the offsets the sink keeps");
-    }
-    let mut result = task.consume_until_stopped(&mut instance, stop);
-    if result.is_ok() {
-        // What was put before the stop is committed, so it is not read again.
-        result = task.flush();
-    }
-    if let Err(e) = instance.stop() {
-        tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
-    }
-    result
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name(format!("{}-commit-{}", spec.connector, spec.id))
+            .spawn_scoped(scope, || committer.run(commit_positions(ctx, spec, &group, &metrics)))
+            .map_err(|e| format!("cannot start the thread that commits the task's positions: {e}"))?;
+        // Ends the committer's thread however the task ends, so the scope can end too.
+        let _closing = committer.closing();
+        task.run(stop)
+    })
 }
 
 impl SinkTask<'_> {
+    fn run(&mut self, stop: &StopSignal) -> Result<(), String> {
+        let (ctx, spec) = (self.ctx, self.spec);
+        let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
+        let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
+        if !start_plugin(ctx, spec, stop, || instance.start())? {
+            return Ok(());
+        }
+        self.resume_at = instance.resume_offsets().into_iter().map(|(topic, partition, offset)| (TopicPartition { topic, partition }, offset)).collect();
+        if !self.resume_at.is_empty() {
+            tracing::info!(connector = %spec.connector, task = spec.id, offsets = ?self.resume_at, "resuming from the offsets the sink keeps");
+        }
+        let mut result = self.consume_until_stopped(&mut instance, stop);
+        if result.is_ok() {
+            // What was put before the stop is committed, so it is not read again.
+            result = self.flush().and_then(|()| self.committer.wait_committed());
+        }
+        if let Err(e) = instance.stop() {
+            tracing::warn!(connector = %spec.connector, "stopping the plugin failed: {e}");
+        }
+        result
+    }
+
     fn consume_until_stopped(&mut self, instance: &mut SinkInstance, stop: &StopSignal) -> Result<(), String> {
         // A topic log that cannot be read (a Kafka broker that is down) is waited out.
         let mut reads = Retries::new(self.ctx, self.spec, "reading the topics");
         while !stop.stopped() {
+            self.committer.check()?;
             let seen = self.log.append_count();
             self.assign_partitions();
             let records = match self.fetch() {
@@ -306,25 +326,35 @@ impl SinkTask<'_> {
         !self.uncommitted.is_empty() && self.flush_every.is_none_or(|every| self.last_flush.elapsed() >= every)
     }
 
-    /// Commits the positions put so far, retrying while the store is unavailable: the
-    /// records are in the sink already, so giving up would only make them come again.
+    /// Hands the positions put so far to the committer.
     fn flush(&mut self) -> Result<(), String> {
         self.last_flush = Instant::now();
         if self.uncommitted.is_empty() {
             return Ok(());
         }
-        let positions: Vec<(TopicPartition, i64)> = std::mem::take(&mut self.uncommitted).into_iter().collect();
-        let mut retries = Retries::new(self.ctx, self.spec, "committing the positions");
-        loop {
-            let committed = self.ctx.group_offsets.commit(&self.group, &positions);
-            self.metrics.committed(committed.is_ok());
-            match committed {
-                Ok(()) => break,
-                Err(e) => std::thread::sleep(retries.failed(&format!("cannot commit the positions of {}: {e:#}", self.group))?),
+        self.committer.submit(std::mem::take(&mut self.uncommitted))
+    }
+}
+
+/// Commits positions for the committer's thread, retrying while the store is unavailable:
+/// the records are in the sink already, so giving up would only make them come again.
+fn commit_positions<'a>(
+    ctx: &'a WorkerContext,
+    spec: &'a TaskSpec,
+    group: &'a str,
+    metrics: &'a TaskMetrics,
+) -> impl FnMut(&[(TopicPartition, i64)]) -> Result<(), String> + 'a {
+    let mut retries = Retries::new(ctx, spec, "committing the positions");
+    move |positions| loop {
+        let committed = ctx.group_offsets.commit(group, positions);
+        metrics.committed(committed.is_ok());
+        match committed {
+            Ok(()) => {
+                retries.succeeded();
+                return Ok(());
             }
+            Err(e) => std::thread::sleep(retries.failed(&format!("cannot commit the positions of {group}: {e:#}"))?),
         }
-        retries.succeeded();
-        Ok(())
     }
 }
 
