@@ -182,3 +182,49 @@ async fn required_exactly_once_needs_an_enabled_worker_and_the_settings_are_chec
     assert_eq!(error, "the worker's exactly.once.source.support must be disabled, preparing or enabled, not \"on\"");
     db.drop_database().await;
 }
+
+async fn metric(worker: &Standalone, sample: &str) -> Option<f64> {
+    let text = reqwest::get(format!("http://{}/metrics", worker.rest_addr())).await.ok()?.text().await.ok()?;
+    text.lines().find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// With `transaction.boundary=interval` and an interval longer than the test, the polled
+/// rows stay in the open transaction, unseen by read_committed readers and their offsets
+/// uncommitted, until the stopping task commits it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interval_boundary_keeps_polled_rows_in_one_transaction_until_it_commits() {
+    let broker = Tansu::start();
+    let db = TestDb::create("eos_interval").await;
+    db.exec(USERS_DDL).await;
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_eos_worker(data.path(), &broker).await;
+    let api = Api::new(&worker);
+    let mut source = required(&db);
+    source["config"]["transaction.boundary"] = json!("interval");
+    source["config"]["transaction.boundary.interval.ms"] = json!("600000");
+    source["config"]["batch.max.rows"] = json!("1");
+    assert_eq!(api.post("/connectors", &source).await.0, 201);
+    insert(&db, 1..=3).await;
+    let polled = r#"source_record_poll_total{connector="my-source-connect",task="0"}"#;
+    eventually("3 rows polled", WAIT, || async { metric(&worker, polled).await.filter(|n| *n >= 3.0) }).await;
+    assert!(topic_ids(&api).await.is_empty(), "rows of the open transaction are visible");
+    let (_, offsets) = api.get("/connectors/my-source-connect/offsets").await;
+    assert_eq!(offsets["offsets"], json!([]), "offsets committed before their transaction: {offsets}");
+    worker.shutdown().await.unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_eos_worker(data.path(), &broker).await;
+    let api = Api::new(&worker);
+    await_ids(&api, 1..=3).await;
+    assert_eq!(api.topic_size("my_topic_users").await, 4, "three polls, one transaction: one commit marker");
+    // The new task went on from the committed offsets: row 4 is its first.
+    insert(&db, 4..=4).await;
+    eventually("row 4 polled", WAIT, || async { metric(&worker, polled).await.filter(|n| *n >= 1.0) }).await;
+    assert_eq!(metric(&worker, polled).await, Some(1.0), "rows 1 to 3 were polled again");
+    worker.shutdown().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let worker = start_eos_worker(data.path(), &broker).await;
+    await_ids(&Api::new(&worker), 1..=4).await;
+    worker.shutdown().await.unwrap();
+    db.drop_database().await;
+}
