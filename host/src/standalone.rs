@@ -22,6 +22,7 @@ use crate::rest::{AppState, router};
 use crate::runtime::{PluginRegistry, Runtime, WorkerLimits};
 use crate::tenancy::Tenants;
 use crate::worker::WorkerContext;
+use crate::worker::exactly_once::WorkerSupport;
 use crate::worker::offsets::{GroupOffsets, KafkaGroupOffsets, LogGroupOffsets, SourceOffsets};
 
 #[derive(Clone, Debug)]
@@ -323,7 +324,12 @@ fn config_sealer(data_dir: &Path, backend: &Backend, worker: &BTreeMap<String, S
     Ok(Some(Arc::new(Sealer::from_file(&path, create)?)))
 }
 
-fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtime::Handle) -> anyhow::Result<Started> {
+fn start_herder(mut config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtime::Handle) -> anyhow::Result<Started> {
+    let exactly_once = WorkerSupport::from_worker_config(&config.worker_config).map_err(anyhow::Error::msg)?;
+    if let Backend::Kafka(kafka) = &mut config.backend {
+        // Sinks and the worker's own reads of the internal topics never see aborted records.
+        kafka.options.read_committed = exactly_once.read_committed();
+    }
     let Storage { log, group_offsets, topics, recovered } = Storage::open(&config)?;
     let metrics = Arc::new(crate::metrics::Metrics::default());
     for cut in &recovered {
@@ -357,6 +363,11 @@ fn start_herder(config: StandaloneConfig, addr: SocketAddr, tokio: tokio::runtim
         tenants: config.tenants,
         kafka: match &backend {
             Backend::Kafka(kafka) => Some(kafka.options.clone()),
+            Backend::Embedded => None,
+        },
+        exactly_once,
+        group_id: match &backend {
+            Backend::Kafka(kafka) => Some(kafka.group_id.clone()),
             Backend::Embedded => None,
         },
     });

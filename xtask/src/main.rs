@@ -34,7 +34,8 @@ fn main() -> anyhow::Result<()> {
              bench    release-build, then compare wasmconnect with raw baselines; [ROWS] (default 100000);\n           \
                       --only transforms [RECORDS] runs the transform chain alone (default 1000000);\n           \
                       --only scale [CONNECTORS] the idle connectors on one worker process (default 200);\n           \
-                      --only mariadb-sink [ROWS] the JDBC sink into MariaDB alone"
+                      --only mariadb-sink [ROWS] the JDBC sink into MariaDB alone;\n           \
+                      --only eos [ROWS] exactly-once beside at-least-once (source onto Kafka, sink into MariaDB)"
         ),
     }
 }

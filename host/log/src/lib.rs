@@ -13,7 +13,7 @@ pub mod test_broker;
 use std::time::Duration;
 
 pub use embedded::{EmbeddedLog, EmbeddedOptions, FsyncPolicy, Truncation};
-pub use kafka::{KafkaLog, KafkaOptions};
+pub use kafka::{KafkaLog, KafkaOptions, KafkaTransactions};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -75,6 +75,13 @@ pub enum LogError {
     Failed(String),
     #[error("Kafka: {0}")]
     Kafka(String),
+    /// Another producer took this transactional.id over (KIP-98 fencing): this one is a
+    /// zombie, and the brokers refuse everything it still tries to write.
+    #[error(
+        "the producer with transactional.id {transactional_id} was fenced: a newer instance of this task took over \
+         (it is running on this or another worker), so this one stops without writing anything more ({reason})"
+    )]
+    Fenced { transactional_id: String, reason: String },
 }
 
 impl LogError {
@@ -117,6 +124,21 @@ impl Sent {
     }
 }
 
+/// One producer's writes as transactions (Kafka's KIP-98): the records sent between one
+/// commit and the next become visible to `read_committed` readers together, or, when the
+/// transaction is aborted, never.
+pub trait Transactional: Send {
+    /// Sends records in the open transaction, opening one if none is open.
+    fn send(&mut self, records: Vec<ProducerRecord>) -> Result<(), LogError>;
+    /// Commits the open transaction (nothing to do if none is). When it cannot, it aborts it
+    /// and fails: none of its records becomes visible.
+    fn commit(&mut self) -> Result<(), LogError>;
+    /// Aborts the open transaction, if one is open.
+    fn abort(&mut self) -> Result<(), LogError>;
+    /// Whether records were sent since the last commit or abort.
+    fn is_open(&self) -> bool;
+}
+
 pub trait TopicLog: Send + Sync + 'static {
     /// Appends records: on a log with atomic appends (see `atomic_appends`), after a crash at
     /// any point either all of them are visible or none. Missing topics are created. Returns
@@ -131,6 +153,14 @@ pub trait TopicLog: Send + Sync + 'static {
     fn send(&self, records: Vec<ProducerRecord>) -> Result<Sent, LogError> {
         let positions = self.append(records);
         Ok(Sent::new(move || positions))
+    }
+    /// A transactional producer with this `transactional.id`, for exactly-once sources on a
+    /// log whose appends are not atomic (Kafka); starting it fences every older producer with
+    /// the same id and aborts what that one left open. `longest` is how long the caller may
+    /// keep a transaction open before it commits. `None`: this log's appends are atomic
+    /// already (see `atomic_appends`), so a source needs no transactions on it.
+    fn transactional(&self, _transactional_id: &str, _longest: Duration) -> Option<Result<Box<dyn Transactional>, LogError>> {
+        None
     }
     /// Creates a topic; false if it existed already (with the same partition count).
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError>;

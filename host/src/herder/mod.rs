@@ -237,6 +237,18 @@ impl Herder {
         self.registry.read().unwrap().clone()
     }
 
+    /// Every problem of a connector config: against its plugin's manifest, and against what
+    /// this worker offers (exactly-once delivery of sources).
+    pub fn validate(&self, plugin: &Plugin, config: &Config) -> Vec<ConfigProblem> {
+        let mut problems = validate::validate(&self.registry(), plugin, config);
+        let support = self.ctx.exactly_once;
+        if plugin.manifest.kind == PluginKind::Source {
+            problems.extend(crate::worker::exactly_once::validate(config, &self.ctx.worker_config, support));
+        }
+        problems.extend(crate::worker::exactly_once::validate_isolation(config, support));
+        problems
+    }
+
     pub fn connector_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.connectors.lock().unwrap().keys().cloned().collect();
         names.extend(self.unresolved.lock().unwrap().keys().cloned());
@@ -558,7 +570,7 @@ impl Herder {
                 if available.is_empty() { "none (is plugin.path right?)".to_owned() } else { available.join(", ") }
             ))
         })?;
-        let mut problems = validate::validate(&registry, &plugin, config);
+        let mut problems = self.validate(&plugin, config);
         if let Err(e) = self.ctx.runtime.limits_for(config) {
             problems.push(validate::problem(e.key, e.to_string()));
         }

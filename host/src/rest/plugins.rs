@@ -11,7 +11,6 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::{ApiError, AppState, JsonBody, Path, Query};
 use crate::herder::config_store::Config;
-use crate::herder::validate::validate;
 use crate::runtime::Plugin;
 use crate::runtime::registry::ConfigKey;
 
@@ -187,7 +186,7 @@ async fn validate_config(
     JsonBody(config): JsonBody<Config>,
 ) -> Result<Json<ConfigInfos>, ApiError> {
     let plugin = resolve(&state, &name)?;
-    let problems = validate(&state.herder.registry(), &plugin, &config);
+    let problems = state.herder.validate(&plugin, &config);
     let errors = |key: &str| problems.iter().filter(|p| p.key == key).map(|p| p.message.clone()).collect();
     let mut configs: Vec<ConfigInfo> = plugin
         .manifest

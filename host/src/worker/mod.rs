@@ -5,6 +5,7 @@ mod chain;
 mod committer;
 mod convert;
 pub mod dead_letter;
+pub mod exactly_once;
 pub mod offsets;
 pub mod retry;
 pub mod providers;
@@ -50,6 +51,10 @@ pub struct WorkerContext {
     /// `offset.flush.timeout.ms`: how long a source's offset commit waits for the records
     /// it covers to be acknowledged before it is put off to the next one.
     pub offset_flush_timeout: Duration,
+    /// `exactly.once.source.support`.
+    pub exactly_once: exactly_once::WorkerSupport,
+    /// On Kafka, the worker group's `group.id`, which source tasks' transactional ids start with.
+    pub group_id: Option<String>,
 }
 
 impl WorkerContext {

@@ -1,6 +1,7 @@
 //! The source task loop: poll the plugin, transform, convert, and append the records with
 //! their source offsets: on the embedded log in one atomic write, so a crash can neither lose
-//! nor repeat them; on Kafka the offsets follow the acknowledged records (at least once).
+//! nor repeat them; on Kafka the offsets follow the acknowledged records (at least once), or
+//! with `exactly.once.source.support=enabled` go with them in one Kafka transaction.
 //! With `errors.tolerance=all`, a record a transform or the converter fails on is skipped, or
 //! with a dead-letter topic written there in the same append, and its offset commits.
 
@@ -8,10 +9,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ProducerRecord, Sent, TopicLog};
+use wasmconnect_log::{LogError, ProducerRecord, Sent, TopicLog, Transactional};
 
 use super::chain::TransformChain;
 use super::dead_letter::{DeadLetters, Failure, SourceErrors, Stage};
+use super::exactly_once::{self, Boundary, WorkerSupport};
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
 use super::topic_creation::{TopicCreation, TopicCreator};
@@ -65,6 +67,17 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     result
 }
 
+/// With `exactly.once.source.support=enabled` on a log without atomic appends (Kafka), the
+/// task's transactional producer: starting it fences any older instance of the task.
+fn transaction(ctx: &WorkerContext, spec: &TaskSpec, log: &dyn TopicLog) -> Result<Option<Transaction>, String> {
+    let (WorkerSupport::Enabled, Some(group)) = (ctx.exactly_once, &ctx.group_id) else { return Ok(None) };
+    let boundary = Boundary::from_config(&spec.config, &ctx.worker_config).map_err(|(key, problem)| format!("{key}: {problem}"))?;
+    let id = exactly_once::transactional_id(group, &spec.connector, spec.id);
+    let Some(producer) = log.transactional(&id, boundary.longest()) else { return Ok(None) };
+    let producer = producer.map_err(|e| format!("cannot start the task's transactional producer: {e}"))?;
+    Ok(Some(Transaction { producer, boundary, opened: None, offsets: Vec::new(), written: 0, letters: 0 }))
+}
+
 /// Polls on this thread while another converts and appends the previous batch, so reading
 /// the source overlaps with the log's fsync. Batches stay in order; at most one waits. When
 /// the task stops, every polled batch is appended before the plugin is stopped; after a
@@ -79,6 +92,7 @@ fn pipeline(
 ) -> Result<(), String> {
     let log = ctx.log_for(&spec.config)?;
     let creation = TopicCreation::from_config(&spec.config).map_err(|(key, problem)| format!("{key}: {problem}"))?;
+    let transaction = transaction(ctx, spec, log.as_ref())?;
     let appending = Appender {
         ctx,
         spec,
@@ -91,6 +105,7 @@ fn pipeline(
         in_flight: VecDeque::new(),
         acked: Vec::new(),
         acked_batches: 0,
+        transaction,
     };
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Polled>(1);
@@ -223,6 +238,25 @@ struct Prepared {
     offsets: Offsets,
 }
 
+/// The open transaction of an exactly-once task: what it holds is committed together.
+struct Transaction {
+    producer: Box<dyn Transactional>,
+    boundary: Boundary,
+    /// When its first batch was sent; `None` while nothing is open.
+    opened: Option<Instant>,
+    /// The source offsets of its batches, remembered once it commits.
+    offsets: Offsets,
+    written: usize,
+    letters: usize,
+}
+
+impl Transaction {
+    /// How long it may stay open still; `None` while nothing is open.
+    fn due_in(&self) -> Option<Duration> {
+        Some(self.boundary.longest().saturating_sub(self.opened?.elapsed()))
+    }
+}
+
 /// A batch sent and not yet acknowledged.
 struct InFlight {
     sent: Sent,
@@ -253,37 +287,56 @@ struct Appender<'a> {
     /// Offsets of acknowledged batches not written yet, and how many batches they cover.
     acked: Offsets,
     acked_batches: usize,
+    /// Exactly-once on Kafka: batches and their offsets go into transactions instead.
+    transaction: Option<Transaction>,
 }
 
 impl Appender<'_> {
     fn run(mut self, received: Receiver<Polled>) -> Result<(), String> {
         loop {
-            let polled = if self.in_flight.is_empty() && self.acked.is_empty() {
-                match received.recv() {
+            let polled = match self.idle_wait() {
+                None => match received.recv() {
                     Ok(polled) => polled,
                     Err(_) => break,
-                }
-            } else {
-                match received.recv_timeout(SETTLE_AFTER) {
+                },
+                Some(wait) => match received.recv_timeout(wait) {
                     Ok(polled) => polled,
+                    Err(RecvTimeoutError::Timeout) if self.transaction.is_some() => {
+                        self.commit_transaction()?;
+                        continue;
+                    }
                     Err(RecvTimeoutError::Timeout) => {
                         self.settle(Some(self.ctx.offset_flush_timeout))?;
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
-                }
+                },
             };
             self.write(polled)?;
         }
         // The last commit of a stopping task waits for every acknowledgement (librdkafka gives
         // up at its delivery timeout), so what it sent is not sent again by its successor;
         // the worker leaves it behind after task.shutdown.graceful.timeout.ms.
-        self.settle(None)
+        self.settle(None)?;
+        self.commit_transaction()
+    }
+
+    /// How long to wait for the next batch before committing what is under way; `None`:
+    /// nothing is, so wait as long as it takes.
+    fn idle_wait(&self) -> Option<Duration> {
+        match &self.transaction {
+            Some(transaction) => transaction.due_in(),
+            None if self.in_flight.is_empty() && self.acked.is_empty() => None,
+            None => Some(SETTLE_AFTER),
+        }
     }
 
     fn write(&mut self, polled: Polled) -> Result<(), String> {
         let Prepared { records, letters, offsets } = self.prepare(polled)?;
         let written = records.len() - letters;
+        if self.transaction.is_some() {
+            return self.write_in_transaction(records, (written, letters), offsets);
+        }
         if self.log.atomic_appends() {
             // Dead letters are in the same append, so they too are there exactly once.
             let mut batch = records;
@@ -403,6 +456,58 @@ impl Appender<'_> {
         appended.map_err(|e| format!("cannot commit the source offsets: {e}"))?;
         self.remember(latest);
         Ok(())
+    }
+
+    /// Sends a batch with the records that commit its offsets into the open transaction (dead
+    /// letters included, so they too are there exactly once), and commits at the boundary.
+    fn write_in_transaction(&mut self, mut records: Vec<ProducerRecord>, (written, letters): (usize, usize), offsets: Offsets) -> Result<(), String> {
+        let (connector, source_offsets) = (&self.spec.connector, &self.ctx.source_offsets);
+        records.extend(offsets.iter().map(|(p, o)| source_offsets.record(connector, p, Some(o))));
+        let Some(transaction) = self.transaction.as_mut() else { return Ok(()) };
+        if let Err(e) = transaction.producer.send(records) {
+            return Err(self.abort_transaction(e));
+        }
+        transaction.opened.get_or_insert_with(Instant::now);
+        transaction.offsets.extend(offsets);
+        transaction.written += written;
+        transaction.letters += letters;
+        if transaction.due_in().is_some_and(|left| left.is_zero()) { self.commit_transaction() } else { Ok(()) }
+    }
+
+    /// Commits the open transaction; then its offsets are the task's committed ones.
+    fn commit_transaction(&mut self) -> Result<(), String> {
+        let Some(transaction) = self.transaction.as_mut() else { return Ok(()) };
+        if transaction.opened.is_none() {
+            return Ok(());
+        }
+        let committed = transaction.producer.commit();
+        self.metrics.committed(committed.is_ok());
+        // A failed commit was aborted: nothing of it is visible, and its offsets are not
+        // remembered, so the restarted task reads its records again.
+        committed.map_err(|e| match e {
+            LogError::Fenced { .. } => e.to_string(),
+            _ => format!("cannot commit the transaction of records and source offsets, so the task resumes from its last committed offsets: {e}"),
+        })?;
+        transaction.opened = None;
+        self.metrics.written(std::mem::take(&mut transaction.written));
+        self.metrics.dead_lettered(std::mem::take(&mut transaction.letters));
+        let offsets = std::mem::take(&mut transaction.offsets);
+        self.remember(offsets);
+        Ok(())
+    }
+
+    /// Aborts the open transaction after `cause`. A fenced producer cannot, and need not:
+    /// its successor aborted what it left open.
+    fn abort_transaction(&mut self, cause: LogError) -> String {
+        if matches!(cause, LogError::Fenced { .. }) {
+            return cause.to_string();
+        }
+        let aborted = self.transaction.as_mut().map_or(Ok(()), |transaction| transaction.producer.abort());
+        let outcome = match aborted {
+            Ok(()) => "the open transaction was aborted, so the task resumes from its last committed offsets".to_owned(),
+            Err(e) => format!("aborting the open transaction failed too: {e}"),
+        };
+        format!("cannot write to the topic log: {cause}; {outcome}")
     }
 
     fn remember(&self, offsets: Offsets) {

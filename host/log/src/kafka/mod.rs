@@ -3,7 +3,8 @@
 //! Appends are acknowledged by the brokers before they return (idempotent producer, acks
 //! from all replicas). Unlike the embedded log, a batch spanning several partitions is not
 //! atomic here: a failed append may have written some of its records, which at-least-once
-//! delivery tolerates.
+//! delivery tolerates. Exactly-once sources write through transactions instead
+//! (`transaction.rs`), one transactional producer per source task.
 
 mod groups;
 mod options;
@@ -11,6 +12,7 @@ mod produce;
 mod read;
 #[cfg(test)]
 mod tests;
+mod transaction;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +27,9 @@ use rdkafka::types::RDKafkaRespErr;
 
 pub use options::KafkaOptions;
 use read::{PartitionReader, kafka_error};
+pub use transaction::KafkaTransactions;
 
-use crate::{ConsumerRecord, LogError, ProducerRecord, Sent, TopicConfig, TopicLog, TopicPartition, validate_topic_name};
+use crate::{ConsumerRecord, LogError, ProducerRecord, Sent, TopicConfig, TopicLog, TopicPartition, Transactional, validate_topic_name};
 
 /// How often a waiting sink looks at the brokers again: appends by other workers and
 /// other clients raise no local signal.
@@ -253,6 +256,10 @@ impl TopicLog for KafkaLog {
             },
             move |limit| reports.reported_within(limit),
         ))
+    }
+
+    fn transactional(&self, transactional_id: &str, longest: Duration) -> Option<Result<Box<dyn Transactional>, LogError>> {
+        Some(KafkaTransactions::start(self.options.clone(), transactional_id, longest).map(|t| Box::new(t) as Box<dyn Transactional>))
     }
 
     fn create_topic(&self, name: &str, config: TopicConfig) -> Result<bool, LogError> {

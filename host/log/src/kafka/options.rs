@@ -21,6 +21,9 @@ pub struct KafkaOptions {
     pub default_partitions: i32,
     /// How long a metadata, admin or offset request may take before it is an error.
     pub request_timeout: Duration,
+    /// Readers skip records of open and aborted transactions (`isolation.level=read_committed`,
+    /// whatever `consumer.*` says), as a worker with exactly-once sources needs.
+    pub read_committed: bool,
 }
 
 impl KafkaOptions {
@@ -33,6 +36,7 @@ impl KafkaOptions {
             replication_factor: -1,
             default_partitions: 1,
             request_timeout: Duration::from_secs(30),
+            read_committed: false,
         }
     }
 
@@ -114,6 +118,9 @@ impl KafkaOptions {
         for (key, value) in &self.consumer {
             config.set(key, value);
         }
+        if self.read_committed {
+            config.set("isolation.level", "read_committed");
+        }
         config
     }
 
@@ -160,5 +167,14 @@ mod tests {
         assert_eq!(overridden.producer_config().get("linger.ms"), Some("50"));
         assert_eq!(overridden.consumer["max.poll.records"], "10");
         assert!(options.with_overrides(&BTreeMap::new()).is_none(), "nothing to override, no new clients");
+    }
+
+    #[test]
+    fn read_committed_wins_over_a_consumer_setting() {
+        let worker = BTreeMap::from([("consumer.isolation.level".to_owned(), "read_uncommitted".to_owned())]);
+        let mut options = KafkaOptions::from_worker_config("localhost:9092", &worker);
+        assert_eq!(options.reader_config().get("isolation.level"), Some("read_uncommitted"), "without exactly-once the worker's setting holds");
+        options.read_committed = true;
+        assert_eq!(options.reader_config().get("isolation.level"), Some("read_committed"));
     }
 }

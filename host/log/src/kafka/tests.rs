@@ -139,3 +139,116 @@ fn an_append_waits_out_a_broker_outage_and_loses_nothing() {
     assert_eq!(values, vec![b"before".to_vec(), b"during".to_vec()]);
     assert_eq!(log.end_offset(&tp("outage", 0)).unwrap(), 2);
 }
+
+
+// Transactions. Neither test broker filters the records of aborted transactions out of a
+// read_committed fetch (tansu 0.6 sends no aborted-transaction list; the mock cluster answers
+// every fetch with the high watermark as last stable offset and no aborted transactions), so
+// these tests check what the brokers do have: commits, the last stable offset that holds
+// readers back from an open transaction, fencing, and aborts after a refused record.
+
+fn read_committed(bootstrap_servers: String) -> KafkaLog {
+    let mut options = KafkaOptions::new(bootstrap_servers);
+    options.request_timeout = Duration::from_secs(10);
+    options.read_committed = true;
+    KafkaLog::connect(options).unwrap()
+}
+
+fn transactions(log: &KafkaLog, id: &str) -> Box<dyn Transactional> {
+    log.transactional(id, Duration::from_secs(5)).expect("Kafka has transactions").unwrap()
+}
+
+fn values(log: &KafkaLog, topic: &str) -> Vec<String> {
+    read_from(log, &tp(topic, 0), 0).into_iter().map(|r| String::from_utf8(r.value.unwrap()).unwrap()).collect()
+}
+
+/// The values once there are `count` of them: a reader that saw the end sees what comes
+/// after it with its next fetch, not at once.
+fn await_values(log: &KafkaLog, topic: &str, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let values = values(log, topic);
+        if values.len() >= count || std::time::Instant::now() > deadline {
+            return values;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_committed_transaction_shows_its_records_and_offsets_together() {
+    let broker = Tansu::start();
+    let reader = read_committed(broker.bootstrap_servers());
+    reader.create_topic("offsets", TopicConfig { partitions: 1, compacted: true }).unwrap();
+    let mut producer = transactions(&reader, "connect-cluster-source-0");
+    producer.send(vec![record("data", "a", "1"), record("data", "b", "2")]).unwrap();
+    producer.send(vec![record("offsets", "p", "o2")]).unwrap();
+    assert!(producer.is_open());
+    assert!(values(&reader, "data").is_empty(), "nothing is visible to read_committed readers before the commit");
+    assert!(values(&reader, "offsets").is_empty());
+    producer.commit().unwrap();
+    assert!(!producer.is_open());
+    assert_eq!(await_values(&reader, "data", 2), ["1", "2"]);
+    assert_eq!(await_values(&reader, "offsets", 1), ["o2"]);
+    assert_eq!(reader.end_offset(&tp("data", 0)).unwrap(), 3, "the commit marker takes an offset");
+    producer.send(vec![record("data", "c", "3")]).unwrap();
+    producer.commit().unwrap();
+    assert_eq!(await_values(&reader, "data", 3), ["1", "2", "3"]);
+}
+
+#[test]
+fn a_transaction_left_open_by_a_crashed_producer_does_not_hold_readers_back_after_a_restart() {
+    let broker = Tansu::start();
+    let reader = read_committed(broker.bootstrap_servers());
+    let mut crashed = transactions(&reader, "connect-cluster-source-0");
+    crashed.send(vec![record("data", "a", "left open")]).unwrap();
+    // Delivered, never committed: readers wait at the open transaction.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(values(&reader, "data").is_empty());
+    // The successor's producer has the same id: starting it aborts what the crashed one left.
+    let mut successor = transactions(&reader, "connect-cluster-source-0");
+    successor.send(vec![record("data", "a", "again")]).unwrap();
+    successor.commit().unwrap();
+    let readable = await_values(&reader, "data", 1);
+    assert_eq!(readable.last().map(String::as_str), Some("again"), "the successor's commit is readable");
+    drop(crashed);
+}
+
+#[test]
+fn a_zombie_producer_is_fenced_and_writes_nothing() {
+    let broker = Tansu::start();
+    let reader = read_committed(broker.bootstrap_servers());
+    let mut zombie = transactions(&reader, "connect-cluster-source-0");
+    zombie.send(vec![record("data", "a", "before")]).unwrap();
+    zombie.commit().unwrap();
+    let mut successor = transactions(&reader, "connect-cluster-source-0");
+    let fenced = zombie.send(vec![record("data", "z", "zombie")]).and_then(|()| zombie.commit()).unwrap_err();
+    assert!(matches!(fenced, LogError::Fenced { .. }), "{fenced}");
+    assert!(fenced.to_string().contains("transactional.id connect-cluster-source-0 was fenced"), "{fenced}");
+    assert!(!fenced.is_retriable());
+    successor.send(vec![record("data", "s", "successor")]).unwrap();
+    successor.commit().unwrap();
+    assert_eq!(values(&reader, "data"), ["before", "successor"]);
+}
+
+#[test]
+fn a_transaction_with_a_refused_record_is_aborted_and_the_restarted_task_commits() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("data", 1, 1).unwrap();
+    let reader = read_committed(cluster.bootstrap_servers());
+    let mut producer = transactions(&reader, "connect-cluster-source-0");
+    producer.send(vec![record("data", "a", "kept")]).unwrap();
+    producer.commit().unwrap();
+    // A produce request the broker refuses for good (not retried by librdkafka).
+    cluster.request_errors(rdkafka::types::RDKafkaApiKey::Produce, &[rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_RECORD]);
+    producer.send(vec![record("data", "b", "refused")]).unwrap();
+    let failed = producer.commit().unwrap_err().to_string();
+    assert!(failed.contains("the transaction was aborted"), "{failed}");
+    assert!(!producer.is_open());
+    // The task fails on it; its next instance has a new producer with the same id.
+    drop(producer);
+    let mut restarted = transactions(&reader, "connect-cluster-source-0");
+    restarted.send(vec![record("data", "c", "after")]).unwrap();
+    restarted.commit().unwrap();
+    assert_eq!(await_values(&reader, "data", 2), ["kept", "after"]);
+}

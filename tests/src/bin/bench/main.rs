@@ -11,7 +11,10 @@
 //!        default; likewise prints its table only)
 //!        bench --only mariadb-sink [ROWS]  (the JDBC sink into MariaDB beside its baseline,
 //!        as for a profile of it; likewise)
+//!        bench --only eos [ROWS]  (exactly-once beside at-least-once: the source onto Kafka
+//!        and the sink into MariaDB, each both ways in the same run; likewise)
 
+mod eos;
 mod kafka;
 mod scale;
 mod transforms;
@@ -85,7 +88,15 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", render(&sinks));
             return Ok(());
         }
-        Some(other) => anyhow::bail!("--only {other}: the scenarios that run alone are `transforms`, `source`, `scale` and `mariadb-sink`"),
+        Some("eos") => {
+            let rows = count.unwrap_or(100_000);
+            let db = users_db(rows).await?;
+            let deliveries = eos::run(&db, rows).await?;
+            db.drop_database().await;
+            println!("{}", render_eos(&deliveries));
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!("--only {other}: the scenarios that run alone are `transforms`, `source`, `scale`, `mariadb-sink` and `eos`"),
     }
     let rows = count.unwrap_or(100_000);
     let db = users_db(rows).await?;
@@ -93,13 +104,14 @@ async fn main() -> anyhow::Result<()> {
     let source = source_scenario(&db, rows).await?;
     let kafka = kafka::source_scenario(&db, rows).await?;
     let sinks = sink_scenarios(&db, rows, true).await?;
+    let deliveries = eos::run(&db, rows).await?;
     db.drop_database().await;
     let chain_records = rows * 10;
     let chain = transforms::run(chain_records, &wasmconnect_e2e::plugin_path(), tokio::runtime::Handle::current())?;
     let scale = scale::run(SCALE_CONNECTORS, &wasmconnect_e2e::plugin_path()).await?;
 
     let scenarios: Vec<Measurement> = [source, kafka].into_iter().chain(sinks).collect();
-    let table = format!("{}\n{}\n{}", render(&scenarios), render_chain(chain_records, &chain), render_scale(&scale));
+    let table = format!("{}\n{}\n{}\n{}", render(&scenarios), render_eos(&deliveries), render_chain(chain_records, &chain), render_scale(&scale));
     println!("{table}");
     let report = format!(
         "# Benchmark results\n\nCommand: `cargo xtask bench {rows}` (release build) on {} cores ({}), MariaDB and \
@@ -389,6 +401,22 @@ fn render(rows: &[Measurement]) -> String {
             rate(r.baseline),
             rate(r.wasmconnect),
             100.0 * r.baseline.as_secs_f64() / r.wasmconnect.as_secs_f64()
+        ));
+    }
+    out
+}
+
+fn render_eos(rows: &[eos::Delivery]) -> String {
+    let mut out = String::from("| delivery | rows | at least once rows/s | exactly once rows/s | exactly once / at least once |\n|---|---:|---:|---:|---:|\n");
+    for r in rows {
+        let rate = |d: Duration| r.rows as f64 / d.as_secs_f64();
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0}% |\n",
+            r.scenario,
+            r.rows,
+            rate(r.at_least_once),
+            rate(r.exactly_once),
+            100.0 * r.at_least_once.as_secs_f64() / r.exactly_once.as_secs_f64()
         ));
     }
     out
