@@ -5,6 +5,7 @@ mod chain;
 mod committer;
 mod convert;
 pub mod dead_letter;
+mod fetcher;
 pub mod offsets;
 pub mod retry;
 pub mod providers;
