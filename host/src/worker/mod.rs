@@ -6,6 +6,7 @@ mod committer;
 mod convert;
 pub mod dead_letter;
 pub mod exactly_once;
+mod fetcher;
 pub mod offsets;
 pub mod retry;
 pub mod providers;

@@ -1,43 +1,35 @@
 //! The sink task loop: read the subscribed topics from the committed position of the
-//! consumer group `connect-<connector>`, convert, transform, `put` a batch, then commit the
-//! positions (on a thread of their own, while the next batch is put).
+//! consumer group `connect-<connector>` and convert (a batch ahead, on a thread of their
+//! own), transform, `put` a batch, then commit the positions (on another thread, while the
+//! next batch is put).
 //! A record that cannot be converted or written fails the task with a message that says
 //! why, or goes to the dead-letter queue with `errors.tolerance=all`; it is never dropped.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use wasmconnect_log::{ConsumerRecord, LogError, TopicLog, TopicPartition};
+use wasmconnect_log::{ConsumerRecord, TopicPartition};
 
 use super::chain::TransformChain;
 use super::committer::Committer;
 use super::dead_letter::{DeadLetters, Failure, Original, Stage};
+use super::fetcher::{Fetched, Fetcher};
 use crate::metrics::TaskMetrics;
 use super::retry::Retries;
 use super::{Converters, StopSignal, TaskSpec, WorkerContext, start_plugin};
 use crate::runtime::{PluginError, SinkInstance, SinkRecord, TransformRecord};
 
-/// Records handed to one `put`, like the consumer's `max.poll.records`.
-const MAX_BATCH: usize = 500;
-/// How long an idle task sleeps before looking for new records or a stop request.
+/// How long an idle task waits for a batch before it looks for a stop request.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
 
 struct SinkTask<'a> {
     ctx: &'a WorkerContext,
-    /// The worker's log, or one with the connector's consumer overrides.
-    log: Arc<dyn TopicLog>,
     spec: &'a TaskSpec,
-    group: String,
-    topics: Vec<String>,
-    converters: Converters,
     chain: Option<TransformChain>,
     metrics: TaskMetrics,
     dead_letters: DeadLetters,
-    /// Next offset to read per partition.
-    positions: BTreeMap<TopicPartition, i64>,
-    /// Where the plugin asked to resume, from offsets it keeps itself: wins over the group's.
-    resume_at: BTreeMap<TopicPartition, i64>,
     /// Positions put but not handed to the committer yet, and how often to hand them over:
     /// the worker's `offset.flush.interval.ms`, or after every batch when it is not set.
     uncommitted: BTreeMap<TopicPartition, i64>,
@@ -59,18 +51,22 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
     let group = format!("connect-{}", spec.connector);
     let metrics = TaskMetrics::new(ctx.metrics.clone(), &spec.connector, spec.id);
     let committer = Committer::new();
-    let mut task = SinkTask {
+    let fetcher = Fetcher {
         ctx,
-        log: ctx.log_for(&spec.config)?,
         spec,
-        group: group.clone(),
+        log: ctx.log_for(&spec.config)?,
+        group: &group,
         topics,
         converters,
+        resume_at: BTreeMap::new(),
+        positions: BTreeMap::new(),
+    };
+    let mut task = SinkTask {
+        ctx,
+        spec,
         chain: TransformChain::start(ctx, spec)?,
         metrics: metrics.clone(),
         dead_letters: DeadLetters::from_config(&spec.config),
-        positions: BTreeMap::new(),
-        resume_at: BTreeMap::new(),
         uncommitted: BTreeMap::new(),
         flush_every: flush_interval(&ctx.worker_config)?,
         last_flush: Instant::now(),
@@ -83,23 +79,35 @@ pub fn run(ctx: &WorkerContext, spec: &TaskSpec, stop: &StopSignal) -> Result<()
             .map_err(|e| format!("cannot start the thread that commits the task's positions: {e}"))?;
         // Ends the committer's thread however the task ends, so the scope can end too.
         let _closing = committer.closing();
-        task.run(stop)
+        task.run(fetcher, stop)
     })
 }
 
 impl SinkTask<'_> {
-    fn run(&mut self, stop: &StopSignal) -> Result<(), String> {
+    fn run(&mut self, mut fetcher: Fetcher, stop: &StopSignal) -> Result<(), String> {
         let (ctx, spec) = (self.ctx, self.spec);
         let task_ctx = ctx.task_context(&spec.connector, Some(spec.id), &spec.config)?;
         let mut instance = ctx.runtime.sink(&spec.plugin, task_ctx).map_err(|e| e.to_string())?;
         if !start_plugin(ctx, spec, stop, || instance.start())? {
             return Ok(());
         }
-        self.resume_at = instance.resume_offsets().into_iter().map(|(topic, partition, offset)| (TopicPartition { topic, partition }, offset)).collect();
-        if !self.resume_at.is_empty() {
-            tracing::info!(connector = %spec.connector, task = spec.id, offsets = ?self.resume_at, "resuming from the offsets the sink keeps");
+        fetcher.resume_at = instance.resume_offsets().into_iter().map(|(topic, partition, offset)| (TopicPartition { topic, partition }, offset)).collect();
+        if !fetcher.resume_at.is_empty() {
+            tracing::info!(connector = %spec.connector, task = spec.id, offsets = ?fetcher.resume_at, "resuming from the offsets the sink keeps");
         }
-        let mut result = self.consume_until_stopped(&mut instance, stop);
+        let done = AtomicBool::new(false);
+        let mut result = std::thread::scope(|scope| {
+            // One batch waits while another is put, as a consumer fetches ahead.
+            let (batches, fetched) = std::sync::mpsc::sync_channel(1);
+            std::thread::Builder::new()
+                .name(format!("{}-fetch-{}", spec.connector, spec.id))
+                .spawn_scoped(scope, || fetcher.run(batches, &done))
+                .map_err(|e| format!("cannot start the thread that reads the task's topics: {e}"))?;
+            let consumed = self.consume_until_stopped(&mut instance, &fetched, stop);
+            // The fetcher ends at its next look, or when its next batch finds no one to take it.
+            done.store(true, Ordering::Relaxed);
+            consumed
+        });
         if result.is_ok() {
             // What was put before the stop is committed, so it is not read again.
             result = self.flush().and_then(|()| self.committer.wait_committed());
@@ -110,69 +118,28 @@ impl SinkTask<'_> {
         result
     }
 
-    fn consume_until_stopped(&mut self, instance: &mut SinkInstance, stop: &StopSignal) -> Result<(), String> {
-        // A topic log that cannot be read (a Kafka broker that is down) is waited out.
-        let mut reads = Retries::new(self.ctx, self.spec, "reading the topics");
+    fn consume_until_stopped(&mut self, instance: &mut SinkInstance, fetched: &Receiver<Result<Fetched, String>>, stop: &StopSignal) -> Result<(), String> {
         while !stop.stopped() {
             self.committer.check()?;
-            let seen = self.log.append_count();
-            self.assign_partitions();
-            let records = match self.fetch() {
-                Ok(records) => {
-                    reads.succeeded();
-                    records
+            match fetched.recv_timeout(IDLE_WAIT) {
+                Ok(batch) => {
+                    let batch = batch?;
+                    self.metrics.read(batch.len());
+                    self.deliver(instance, batch, stop)?;
                 }
-                Err(e) if e.is_retriable() => {
-                    stop.wait(reads.failed(&e.to_string())?);
-                    continue;
-                }
-                Err(e) => return Err(e.to_string()),
-            };
-            if records.is_empty() {
-                if self.flush_due() {
-                    self.flush()?;
-                }
-                self.log.wait_for_append(seen, IDLE_WAIT);
-                continue;
+                Err(RecvTimeoutError::Timeout) if self.flush_due() => self.flush()?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err("the thread that reads the task's topics ended".into()),
             }
-            self.metrics.read(records.len());
-            self.deliver(instance, records, stop)?;
         }
         Ok(())
     }
 
-    /// Picks up partitions of subscribed topics, including topics created since the last look.
-    fn assign_partitions(&mut self) {
-        for topic in &self.topics {
-            for partition in 0..self.log.partitions(topic).unwrap_or(0) {
-                let tp = TopicPartition { topic: topic.clone(), partition };
-                if !self.positions.contains_key(&tp) {
-                    // Like a new consumer group with auto.offset.reset=earliest.
-                    let committed = || self.ctx.group_offsets.position(&self.group, &tp).unwrap_or(0);
-                    let start = self.resume_at.get(&tp).copied().unwrap_or_else(committed);
-                    self.positions.insert(tp, start);
-                }
-            }
-        }
-    }
-
-    fn fetch(&self) -> Result<Vec<ConsumerRecord>, LogError> {
-        let mut records = Vec::new();
-        for (tp, position) in &self.positions {
-            let room = MAX_BATCH - records.len();
-            if room == 0 {
-                break;
-            }
-            records.extend(self.log.read(tp, *position, room)?);
-        }
-        Ok(records)
-    }
-
-    /// Converts and puts `records`, then commits their positions.
-    fn deliver(&mut self, instance: &mut SinkInstance, records: Vec<ConsumerRecord>, stop: &StopSignal) -> Result<(), String> {
+    /// Puts the records of a batch, then commits their positions.
+    fn deliver(&mut self, instance: &mut SinkInstance, records: Fetched, stop: &StopSignal) -> Result<(), String> {
         // Positions advance past every fetched record, including those set aside.
         let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
-        for r in &records {
+        for (r, _) in &records {
             next.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
         }
         for tp in next.keys() {
@@ -180,8 +147,8 @@ impl SinkTask<'_> {
         }
         let mut converted = Vec::with_capacity(records.len());
         let mut originals = Vec::with_capacity(records.len());
-        for record in records {
-            match self.convert(&record) {
+        for (record, converted_record) in records {
+            match converted_record {
                 Ok(sink_record) => {
                     converted.push(sink_record);
                     originals.push(record);
@@ -268,32 +235,6 @@ impl SinkTask<'_> {
         Ok((records, kept))
     }
 
-    fn convert(&self, record: &ConsumerRecord) -> Result<SinkRecord, Failure> {
-        let topic = &record.topic;
-        // Only a failure needs the position as text; formatting it for every record costs.
-        let at = || format!("topic {topic} partition {} offset {}", record.partition, record.offset);
-        let key = self
-            .converters
-            .key
-            .to_connect_data(topic, record.key.as_deref())
-            .map_err(|e| Failure::new(Stage::KeyConverter, Some(&self.converters.key_class), format!("cannot convert the key of the record at {}: {e}", at())))?;
-        let value = self
-            .converters
-            .value
-            .to_connect_data(topic, record.value.as_deref())
-            .map_err(|e| Failure::new(Stage::ValueConverter, Some(&self.converters.value_class), format!("cannot convert the value of the record at {}: {e}", at())))?;
-        let some = |d: wasmconnect_data::Data| (d.schema.is_some() || d.value != wasmconnect_data::Value::Null).then_some(d);
-        Ok(SinkRecord {
-            topic: topic.clone(),
-            partition: record.partition,
-            offset: record.offset,
-            key: some(key),
-            value: some(value),
-            timestamp: Some(record.timestamp),
-            headers: Vec::new(),
-        })
-    }
-
     /// With `errors.tolerance=all` a bad record goes to the dead-letter queue (if one is
     /// configured), as it was read, and the task carries on; otherwise the task fails on it.
     fn tolerate(&self, record: &ConsumerRecord, failure: &Failure) -> Result<(), String> {
@@ -317,7 +258,6 @@ impl SinkTask<'_> {
     /// Moves past a batch that was put; its positions are committed now or, with
     /// `offset.flush.interval.ms`, with the next flush.
     fn commit(&mut self, next: BTreeMap<TopicPartition, i64>) -> Result<(), String> {
-        self.positions.extend(next.iter().map(|(tp, o)| (tp.clone(), *o)));
         self.uncommitted.extend(next);
         if self.flush_due() { self.flush() } else { Ok(()) }
     }

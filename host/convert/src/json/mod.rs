@@ -132,20 +132,51 @@ impl JsonConverter {
         ))
     }
 
-    fn parse_schema(&self, json: &Json) -> Result<Arc<Schema>, ConvertError> {
-        let key = json.to_string();
-        if let Some(schema) = self.parsed.lock().unwrap().get(&key) {
+    /// The schema whose JSON text is `text`, parsed once per distinct text.
+    fn parse_schema(&self, text: &str) -> Result<Arc<Schema>, ConvertError> {
+        if let Some(schema) = self.parsed.lock().unwrap().get(text) {
             return Ok(schema.clone());
         }
-        let schema = Arc::new(schema_from_json(json)?);
+        let json: Json = serde_json::from_str(text).map_err(|e| data_error(e.to_string()))?;
+        let schema = Arc::new(schema_from_json(&json)?);
         let mut parsed = self.parsed.lock().unwrap();
         if parsed.len() >= self.cache_size {
             parsed.clear();
         }
         if self.cache_size > 0 {
-            parsed.insert(key, schema.clone());
+            parsed.insert(text.to_owned(), schema.clone());
         }
         Ok(schema)
+    }
+
+    /// Reads an envelope in one pass, leaving its schema as text for the cache: most
+    /// records repeat the schema of the one before, so it is not parsed again, and not
+    /// rebuilt as a JSON tree only to be looked up. `None` for anything this cannot read
+    /// (not JSON, not exactly the two fields), which the general path then explains.
+    fn read_envelope(&self, topic: &str, bytes: &[u8]) -> Option<Result<Data, ConvertError>> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            schema: &'a serde_json::value::RawValue,
+            payload: Json,
+        }
+        // serde would take a two-element array for the struct as well; an envelope is an object.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return None;
+        }
+        let Envelope { schema, payload } = serde_json::from_slice(bytes).ok()?;
+        Some(self.envelope_data(topic, schema.get(), &payload))
+    }
+
+    fn envelope_data(&self, topic: &str, schema: &str, payload: &Json) -> Result<Data, ConvertError> {
+        if schema == "null" {
+            return Ok(Data::schemaless(value_from_json(None, payload)?));
+        }
+        let schema = self.parse_schema(schema).map_err(|e| data_error(format!("invalid schema in a record on topic {topic}: {e}")))?;
+        let value = value_from_json(Some(&schema), payload)
+            .map_err(|e| data_error(format!("the payload of a record on topic {topic} does not match its schema: {e}")))?;
+        Ok(Data { schema: Some(schema), value })
     }
 }
 
@@ -178,6 +209,11 @@ impl Converter for JsonConverter {
 
     fn to_connect_data(&self, topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConvertError> {
         let Some(bytes) = bytes else { return Ok(Data::null()) };
+        if self.schemas_enable
+            && let Some(data) = self.read_envelope(topic, bytes)
+        {
+            return data;
+        }
         let json: Json = serde_json::from_slice(bytes).map_err(|e| {
             data_error(format!("the record on topic {topic} is not valid JSON ({e}), so JsonConverter cannot read it"))
         })?;
@@ -185,13 +221,7 @@ impl Converter for JsonConverter {
             return Ok(Data::schemaless(value_from_json(None, &json)?));
         }
         let (schema, payload) = envelope(&json).ok_or_else(|| self.missing_envelope(topic))?;
-        if schema.is_null() {
-            return Ok(Data::schemaless(value_from_json(None, payload)?));
-        }
-        let schema = self.parse_schema(schema).map_err(|e| data_error(format!("invalid schema in a record on topic {topic}: {e}")))?;
-        let value = value_from_json(Some(&schema), payload)
-            .map_err(|e| data_error(format!("the payload of a record on topic {topic} does not match its schema: {e}")))?;
-        Ok(Data { schema: Some(schema), value })
+        self.envelope_data(topic, &schema.to_string(), payload)
     }
 }
 

@@ -168,6 +168,22 @@ fn parsed_schemas_are_shared_between_records() {
     assert!(Arc::ptr_eq(a.schema.as_ref().unwrap(), b.schema.as_ref().unwrap()));
 }
 
+#[test]
+fn envelopes_read_the_same_whatever_their_field_order_spacing_or_a_null_schema() {
+    let converter = JsonConverter::new(true);
+    let plain = converter.to_connect_data("t", Some(USERS_RECORD.as_bytes())).unwrap();
+    let json: serde_json::Value = serde_json::from_str(USERS_RECORD).unwrap();
+    let reordered = format!("{{ \"payload\" : {} ,\n \"schema\": {:#} }}", json["payload"], json["schema"]);
+    assert_eq!(converter.to_connect_data("t", Some(reordered.as_bytes())).unwrap(), plain);
+    let schemaless = converter.to_connect_data("t", Some(br#"{"schema":null,"payload":{"a":1}}"#)).unwrap();
+    assert_eq!(schemaless.schema, None);
+    assert_eq!(schemaless.value, Value::Map(vec![(Value::String("a".into()), Value::Int64(1))]));
+    // A third field, or a missing one, is not an envelope, as before.
+    let extra = format!("{{\"schema\":{},\"payload\":{},\"extra\":1}}", json["schema"], json["payload"]);
+    let err = converter.to_connect_data("t", Some(extra.as_bytes())).unwrap_err().to_string();
+    assert!(err.contains("not a JsonConverter envelope"), "{err}");
+}
+
 fn numeric() -> JsonConverter {
     JsonConverter::configure(&[("decimal.format".into(), "numeric".into())], false).unwrap()
 }
