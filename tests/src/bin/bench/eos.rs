@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wasmconnect::runtime::TaskLimits;
 use wasmconnect::standalone::InternalTopics;
-use wasmconnect_e2e::{Api, TestDb, start_kafka_worker_with, start_worker_with_limits};
+use wasmconnect_e2e::{Api, TestDb, start_kafka_worker_with};
 use wasmconnect_log::test_broker::Tansu;
-use wasmconnect_log::{EmbeddedLog, EmbeddedOptions, ProducerRecord, TopicLog, TopicPartition};
 
-use super::{create_source, raw_source, wait_for_sink};
+use super::{create_source, wait_for_sink, wait_for_source_written, worker_with_sink_input};
 
 pub struct Delivery {
     pub scenario: &'static str,
@@ -45,14 +43,7 @@ async fn source_to_kafka(db: &TestDb, rows: usize, support: &str) -> anyhow::Res
     let api = Api::new(&worker);
     let started = Instant::now();
     create_source(&api, db).await?;
-    loop {
-        let (_, status) = api.get("/connectors/my-source-connect/status").await;
-        if status["tasks"][0]["progress"]["records_written"].as_u64().unwrap_or(0) >= rows as u64 {
-            break;
-        }
-        anyhow::ensure!(status["tasks"][0]["state"] != "FAILED", "the source failed: {}", status["tasks"][0]["trace"]);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_source_written(&api, rows).await?;
     let elapsed = started.elapsed();
     worker.shutdown().await?;
     Ok(elapsed)
@@ -62,21 +53,8 @@ async fn source_to_kafka(db: &TestDb, rows: usize, support: &str) -> anyhow::Res
 /// table of its own.
 async fn sinks_into_mariadb(db: &TestDb, rows: usize) -> anyhow::Result<(Duration, Duration)> {
     let dir = tempfile::tempdir()?;
-    let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
+    let (worker, _) = worker_with_sink_input(db, dir.path(), rows).await?;
     let api = Api::new(&worker);
-    let source_log = EmbeddedLog::open(&dir.path().join("input"), EmbeddedOptions::default())?;
-    raw_source(&db.pool, &source_log, rows).await?;
-    let input = TopicPartition { topic: "raw_users".into(), partition: 0 };
-    let mut next = 0;
-    while next < rows as i64 {
-        let records = source_log.read(&input, next, 5000)?;
-        next += records.len() as i64;
-        let copy = records
-            .into_iter()
-            .map(|r| ProducerRecord { topic: "bench_in".into(), partition: Some(0), key: r.key, value: r.value, timestamp: Some(r.timestamp), headers: vec![] })
-            .collect();
-        worker.log().append(copy)?;
-    }
     let mut times = Vec::new();
     for (name, table, exactly_once) in [("alo-sink", "bench_alo", false), ("eos-sink", "bench_eos", true)] {
         let mut config = wasmconnect_e2e::sink_config(db);

@@ -12,7 +12,7 @@ use wasmconnect::standalone::InternalTopics;
 use wasmconnect_e2e::{Api, TestDb, start_kafka_worker};
 use wasmconnect_log::test_broker::Tansu;
 
-use super::{Measurement, create_source, raw_source_pages};
+use super::{Measurement, create_source, raw_source_pages, wait_for_source_written};
 
 pub async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement> {
     let broker = Tansu::start();
@@ -55,13 +55,7 @@ pub async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measure
     let started = Instant::now();
     create_source(&api, db).await?;
     // The task's own count of records the brokers acknowledged.
-    loop {
-        let (_, status) = api.get("/connectors/my-source-connect/status").await;
-        if status["tasks"][0]["progress"]["records_written"].as_u64().unwrap_or(0) >= rows as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_source_written(&api, rows).await?;
     let wasmconnect = started.elapsed();
     worker.shutdown().await?;
     Ok(Measurement { scenario: "source: MariaDB users → Kafka (tansu; baseline: raw rdkafka producer)", rows, baseline, wasmconnect })

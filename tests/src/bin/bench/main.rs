@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, MySqlPool, Row};
 use wasmconnect::runtime::TaskLimits;
+use wasmconnect::standalone::Standalone;
 use wasmconnect_convert::{Converter, JsonConverter};
 use wasmconnect_data::{Data, Field, Schema, SchemaType, Value};
 use wasmconnect_e2e::{AnyDb, Api, PgDb, TestDb, USERS_DDL, jdbc_sink, start_worker_with_limits};
@@ -221,6 +222,39 @@ async fn source_scenario(db: &TestDb, rows: usize) -> anyhow::Result<Measurement
     Ok(Measurement { scenario: "source: MariaDB users → embedded log (JSON envelope)", rows, baseline, wasmconnect })
 }
 
+/// A worker whose topic `bench_in` holds `rows` records as the source writes them, and the
+/// log they were made in (topic `raw_users`), for the sinks' baselines to read.
+async fn worker_with_sink_input(db: &TestDb, dir: &std::path::Path, rows: usize) -> anyhow::Result<(Standalone, EmbeddedLog)> {
+    let worker = start_worker_with_limits(&dir.join("worker"), TaskLimits::default()).await;
+    let source_log = EmbeddedLog::open(&dir.join("input"), EmbeddedOptions::default())?;
+    raw_source(&db.pool, &source_log, rows).await?;
+    let input = TopicPartition { topic: "raw_users".into(), partition: 0 };
+    let mut next = 0;
+    while next < rows as i64 {
+        let records = source_log.read(&input, next, 5000)?;
+        next += records.len() as i64;
+        let copy = records
+            .into_iter()
+            .map(|r| ProducerRecord { topic: "bench_in".into(), partition: Some(0), key: r.key, value: r.value, timestamp: Some(r.timestamp), headers: vec![] })
+            .collect();
+        worker.log().append(copy)?;
+    }
+    Ok((worker, source_log))
+}
+
+/// Waits until the source task counts `rows` records written (acknowledged, or with
+/// exactly-once committed).
+async fn wait_for_source_written(api: &Api, rows: usize) -> anyhow::Result<()> {
+    loop {
+        let (_, status) = api.get("/connectors/my-source-connect/status").await;
+        if status["tasks"][0]["progress"]["records_written"].as_u64().unwrap_or(0) >= rows as u64 {
+            return Ok(());
+        }
+        anyhow::ensure!(status["tasks"][0]["state"] != "FAILED", "the source failed: {}", status["tasks"][0]["trace"]);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Creates the reference scenario's JDBC source, reading pages of the baseline's size.
 async fn create_source(api: &Api, db: &TestDb) -> anyhow::Result<()> {
     let mut config = wasmconnect_e2e::source_config(db);
@@ -309,22 +343,8 @@ async fn raw_pg_sink(pool: &sqlx::PgPool, log: &EmbeddedLog, topic: &str, rows: 
 /// PostgreSQL), on the same records.
 async fn sink_scenarios(db: &TestDb, rows: usize, postgres: bool) -> anyhow::Result<Vec<Measurement>> {
     let dir = tempfile::tempdir()?;
-    // The records to write: what the source produced, copied into a log of their own.
-    let worker = start_worker_with_limits(&dir.path().join("worker"), TaskLimits::default()).await;
+    let (worker, source_log) = worker_with_sink_input(db, dir.path(), rows).await?;
     let api = Api::new(&worker);
-    let source_log = EmbeddedLog::open(&dir.path().join("input"), EmbeddedOptions::default())?;
-    raw_source(&db.pool, &source_log, rows).await?;
-    let input = TopicPartition { topic: "raw_users".into(), partition: 0 };
-    let mut next = 0;
-    while next < rows as i64 {
-        let records = source_log.read(&input, next, 5000)?;
-        next += records.len() as i64;
-        let copy = records
-            .into_iter()
-            .map(|r| ProducerRecord { topic: "bench_in".into(), partition: Some(0), key: r.key, value: r.value, timestamp: Some(r.timestamp), headers: vec![] })
-            .collect();
-        worker.log().append(copy)?;
-    }
 
     db.exec("CREATE TABLE raw_sink (id INT NOT NULL, user_id TEXT NOT NULL, pwd TEXT NOT NULL, created_at DATETIME(3))").await;
     let started = Instant::now();
@@ -391,32 +411,26 @@ async fn wait_for_sink(api: &Api, connector: &str, rows: usize) -> anyhow::Resul
 }
 
 fn render(rows: &[Measurement]) -> String {
-    let mut out = String::from("| scenario | rows | baseline rows/s | wasmconnect rows/s | wasmconnect / baseline |\n|---|---:|---:|---:|---:|\n");
-    for r in rows {
-        let rate = |d: Duration| r.rows as f64 / d.as_secs_f64();
-        out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0}% |\n",
-            r.scenario,
-            r.rows,
-            rate(r.baseline),
-            rate(r.wasmconnect),
-            100.0 * r.baseline.as_secs_f64() / r.wasmconnect.as_secs_f64()
-        ));
-    }
-    out
+    let columns = ["scenario", "baseline rows/s", "wasmconnect rows/s", "wasmconnect / baseline"];
+    render_rates(columns, rows.iter().map(|r| (r.scenario, r.rows, r.baseline, r.wasmconnect)))
 }
 
 fn render_eos(rows: &[eos::Delivery]) -> String {
-    let mut out = String::from("| delivery | rows | at least once rows/s | exactly once rows/s | exactly once / at least once |\n|---|---:|---:|---:|---:|\n");
-    for r in rows {
-        let rate = |d: Duration| r.rows as f64 / d.as_secs_f64();
+    let columns = ["delivery", "at least once rows/s", "exactly once rows/s", "exactly once / at least once"];
+    render_rates(columns, rows.iter().map(|r| (r.scenario, r.rows, r.at_least_once, r.exactly_once)))
+}
+
+/// A table of two sides' rows/s on the same rows, and the second's share of the first.
+fn render_rates(columns: [&str; 4], rows: impl Iterator<Item = (&'static str, usize, Duration, Duration)>) -> String {
+    let [label, first, second, ratio] = columns;
+    let mut out = format!("| {label} | rows | {first} | {second} | {ratio} |\n|---|---:|---:|---:|---:|\n");
+    for (scenario, count, first, second) in rows {
+        let rate = |d: Duration| count as f64 / d.as_secs_f64();
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0}% |\n",
-            r.scenario,
-            r.rows,
-            rate(r.at_least_once),
-            rate(r.exactly_once),
-            100.0 * r.at_least_once.as_secs_f64() / r.exactly_once.as_secs_f64()
+            "| {scenario} | {count} | {:.0} | {:.0} | {:.0}% |\n",
+            rate(first),
+            rate(second),
+            100.0 * first.as_secs_f64() / second.as_secs_f64()
         ));
     }
     out
