@@ -23,9 +23,12 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// How often a pause between retries looks whether the task has ended.
 const DONE_CHECK: Duration = Duration::from_millis(100);
 
-/// The records read, each as it was read (for the dead-letter queue) and as converted, or
-/// why it could not be.
-pub type Fetched = Vec<(ConsumerRecord, Result<SinkRecord, Failure>)>;
+/// A batch read: each record as it was read (for the dead-letter queue) and as converted,
+/// or why it could not be; and the positions past it, to commit once it is put.
+pub struct Fetched {
+    pub records: Vec<(ConsumerRecord, Result<SinkRecord, Failure>)>,
+    pub next: BTreeMap<TopicPartition, i64>,
+}
 
 pub struct Fetcher<'a> {
     pub ctx: &'a WorkerContext,
@@ -73,15 +76,20 @@ impl Fetcher<'_> {
                 self.log.wait_for_append(seen, IDLE_WAIT);
                 continue;
             }
-            // Read positions move past every record; the task commits them once put.
+            // Positions move past every record read, including those set aside.
+            let mut next = BTreeMap::new();
             for r in &records {
-                self.positions.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
+                next.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
             }
-            let fetched = records.into_iter().map(|r| {
-                let converted = self.convert(&r);
-                (r, converted)
-            });
-            if batches.send(Ok(fetched.collect())).is_err() {
+            self.positions.extend(next.iter().map(|(tp, offset)| (tp.clone(), *offset)));
+            let records = records
+                .into_iter()
+                .map(|r| {
+                    let converted = self.convert(&r);
+                    (r, converted)
+                })
+                .collect();
+            if batches.send(Ok(Fetched { records, next })).is_err() {
                 return;
             }
         }

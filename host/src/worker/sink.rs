@@ -124,7 +124,7 @@ impl SinkTask<'_> {
             match fetched.recv_timeout(IDLE_WAIT) {
                 Ok(batch) => {
                     let batch = batch?;
-                    self.metrics.read(batch.len());
+                    self.metrics.read(batch.records.len());
                     self.deliver(instance, batch, stop)?;
                 }
                 Err(RecvTimeoutError::Timeout) if self.flush_due() => self.flush()?,
@@ -136,12 +136,8 @@ impl SinkTask<'_> {
     }
 
     /// Puts the records of a batch, then commits their positions.
-    fn deliver(&mut self, instance: &mut SinkInstance, records: Fetched, stop: &StopSignal) -> Result<(), String> {
-        // Positions advance past every fetched record, including those set aside.
-        let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
-        for (r, _) in &records {
-            next.insert(TopicPartition { topic: r.topic.clone(), partition: r.partition }, r.offset + 1);
-        }
+    fn deliver(&mut self, instance: &mut SinkInstance, batch: Fetched, stop: &StopSignal) -> Result<(), String> {
+        let Fetched { records, next } = batch;
         for tp in next.keys() {
             self.ctx.status.topic_used(&self.spec.connector, &tp.topic, self.spec.id);
         }
